@@ -1,0 +1,19 @@
+"""``detect_anomaly``: find the op whose backward produced the first NaN or Inf."""
+import contextlib
+
+from .grad_mode import _Switch
+
+
+class detect_anomaly(contextlib.ContextDecorator):
+    """Context manager and decorator. Inside it every op records where the user created it, and
+    backward raises ``AnomalyError`` at the first non-finite gradient, naming the op and showing
+    that place. It slows everything down: use it to debug, not to train."""
+
+    def __enter__(self):
+        self._previous = _Switch.anomaly
+        _Switch.anomaly = True
+        return self
+
+    def __exit__(self, *exc):
+        _Switch.anomaly = self._previous
+        return False

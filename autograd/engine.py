@@ -1,0 +1,162 @@
+"""Reverse-mode accumulation over the recorded graph, shared by ``Value`` and ``Tensor``.
+
+The walk is iterative (no recursion, so a chain of a million ops is fine) and has two passes:
+
+1. count, for every value reachable from the roots through operands that need a gradient, how
+   many edges lead into it;
+2. start from the roots and send gradients back; a value is processed once every edge that feeds
+   its gradient has delivered, so each VJP runs exactly once, in a valid topological order.
+
+Every graph object carries three scratch slots for the walk (``_walk``, the number of the walk
+that last tagged it; ``_pending``, edges still to deliver; ``_gradacc``, the gradient summed so
+far), which is much faster than dictionaries keyed by identity on graphs of millions of nodes.
+Interior gradients live only there during the walk: an interior value keeps a
+``.grad`` only when it asked to (``retain_grad``), and running backward twice on a retained graph
+adds exactly the same gradient to the leaves again.
+"""
+import gc
+import itertools
+
+import numpy as np
+
+from .grad_mode import _Switch, enable_grad, no_grad
+
+
+class GraphReleasedError(RuntimeError):
+    """Raised on a second backward pass through a graph that was freed by the first."""
+
+
+class AnomalyError(FloatingPointError):
+    """Raised under ``detect_anomaly`` when a backward VJP produces NaN or Inf."""
+
+
+def run_backward(roots, root_grads, *, retain_graph=None, create_graph=False, inputs=None):
+    """Propagate ``root_grads`` from ``roots`` back through the graph.
+
+    Without ``inputs`` the gradients are accumulated into the ``.grad`` of leaves (and of values
+    that called ``retain_grad``). With ``inputs`` (a sequence of graph objects) nothing is
+    accumulated: the gradient of each input is returned in a list (``None`` where unreachable).
+    ``retain_graph`` defaults to ``create_graph``, as in PyTorch.
+    """
+    if retain_graph is None:
+        retain_graph = create_graph
+    # The walk allocates many short-lived objects and creates no reference cycles, so the
+    # cycle collector would only rescan the (possibly huge) live graph again and again.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        with (enable_grad() if create_graph else no_grad()):
+            return _walk(roots, root_grads, retain_graph, create_graph, inputs)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+_walk_counter = itertools.count(1)
+
+
+def _count_edges(roots, walk):
+    """Pass 1: tag every reachable value with this walk's number and count the
+    gradient-carrying edges that lead into it."""
+    stack = []
+    for root in roots:
+        if root._walk != walk:
+            root._walk, root._pending, root._gradacc = walk, 0, None
+            stack.append(root)
+    while stack:
+        node = stack.pop()
+        if node._op is None:
+            continue
+        if node._args is None:
+            raise GraphReleasedError(
+                f"backward through the graph a second time: the '{node._op.name}' node was "
+                "freed by an earlier backward(); pass retain_graph=True to the first call")
+        inputs = node._inputs
+        for i in node._needs:
+            operand = inputs[i]
+            if operand._walk == walk:
+                operand._pending += 1
+            else:
+                operand._walk, operand._pending, operand._gradacc = walk, 1, None
+                stack.append(operand)
+
+
+def _walk(roots, root_grads, retain_graph, create_graph, inputs):
+    walk = next(_walk_counter)
+    _count_edges(roots, walk)
+    for root, grad in zip(roots, root_grads):
+        root._gradacc = grad if root._gradacc is None else root._gradacc + grad
+    ready = [r for r in {id(r): r for r in roots}.values() if r._pending == 0]
+    wanted = None if inputs is None else {id(x): None for x in inputs}
+    anomaly = _Switch.anomaly
+    handed_out = set()  # ids of gradient arrays already stored in some .grad during this walk
+
+    while ready:
+        obj = ready.pop()
+        grad, obj._gradacc = obj._gradacc, None
+        if obj._hooks:
+            grad = _run_hooks(obj._hooks, grad)
+        op = obj._op
+        if wanted is not None:
+            if id(obj) in wanted:
+                wanted[id(obj)] = grad
+        elif op is None or obj._retains_grad:
+            obj._accumulate_grad(grad, handed_out)
+        if op is None:
+            continue
+
+        params, operands, needs = obj._params, obj._inputs, obj._needs
+        if create_graph:
+            ans, args = obj, operands
+        else:
+            ans, args = obj.data, obj._args
+        if op.vjp_all is not None:
+            operand_grads = op.vjp_all(grad, ans, args, needs, **(params or {}))
+        elif len(needs) == 1:
+            vjp = op.vjps[needs[0]]
+            operand_grads = (vjp(grad, ans, *args, **params) if params else vjp(grad, ans, *args),)
+        elif params:
+            operand_grads = [op.vjps[i](grad, ans, *args, **params) for i in needs]
+        else:
+            operand_grads = [op.vjps[i](grad, ans, *args) for i in needs]
+        if not retain_graph:
+            obj._args = obj._params = None
+        for i, operand_grad in zip(needs, operand_grads):
+            if anomaly:
+                _check_finite(operand_grad, obj, i)
+            operand = operands[i]
+            if operand._gradacc is None:
+                operand._gradacc = operand_grad
+            else:
+                operand._gradacc = operand._gradacc + operand_grad
+            operand._pending -= 1
+            if operand._pending == 0:
+                ready.append(operand)
+
+    if wanted is not None:
+        return [wanted[id(x)] for x in inputs]
+    return None
+
+
+def _run_hooks(hooks, grad):
+    for hook in hooks:
+        replaced = hook(grad)
+        if replaced is not None:
+            grad = replaced
+    return grad
+
+
+def _check_finite(grad, node, index):
+    data = getattr(grad, "data", grad)
+    if np.all(np.isfinite(data)):
+        return
+    name = node._op.name
+    where = "".join(_format_trace(node._trace)) if node._trace else "  (created before detect_anomaly was on)\n"
+    raise AnomalyError(
+        f"backward of '{name}' produced NaN or Inf in the gradient of operand {index}.\n"
+        f"The '{name}' op was created at:\n{where}")
+
+
+def _format_trace(frames):
+    import traceback
+    return traceback.format_list(frames[-8:])

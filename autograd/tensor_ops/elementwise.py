@@ -1,0 +1,176 @@
+"""Elementwise functions, each followed by its derivative (a VJP in terms of ``g``, the output
+``ans`` and the input ``x``). Kinks follow the subgradient table in ``autograd.value``.
+"""
+import math
+
+import numpy as np
+
+from ..primitive import nondifferentiable, primitive
+from .shape import unbroadcast
+
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+_GELU_CUBIC = 0.044715
+
+
+def _unary(fn, name, doc):
+    def forward(x):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            return fn(x)
+    forward.__name__, forward.__doc__ = name, doc
+    return primitive(forward)
+
+
+exp = _unary(np.exp, "exp", "e ** x.")
+log = _unary(np.log, "log", "Natural logarithm (log 0 = -inf).")
+log1p = _unary(np.log1p, "log1p", "log(1 + x), accurate for small x.")
+sqrt = _unary(np.sqrt, "sqrt", "Square root.")
+absolute = _unary(np.abs, "abs", "|x| (derivative 0 at 0).")
+tanh = _unary(np.tanh, "tanh", "Hyperbolic tangent.")
+sin = _unary(np.sin, "sin", "Sine.")
+cos = _unary(np.cos, "cos", "Cosine.")
+softplus = _unary(lambda x: np.logaddexp(0, x), "softplus", "log(1 + exp(x)), stable for large |x|.")
+relu = _unary(lambda x: np.maximum(x, 0), "relu", "max(x, 0) (derivative 0 at 0).")
+
+
+def _sigmoid(x):
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(np.result_type(x, np.float16), copy=False)
+
+
+sigmoid = _unary(_sigmoid, "sigmoid", "Logistic function 1 / (1 + exp(-x)), stable for large |x|.")
+
+sign = nondifferentiable(np.sign, "sign")
+_erf_scalar = np.frompyfunc(math.erf, 1, 1)
+
+
+@primitive
+def erf(x):
+    """The error function (exact to machine precision)."""
+    return _erf_scalar(x).astype(np.result_type(x, np.float16))
+
+
+exp.defvjp(lambda g, ans, x: g * ans)
+log.defvjp(lambda g, ans, x: g / x)
+log1p.defvjp(lambda g, ans, x: g / (1 + x))
+sqrt.defvjp(lambda g, ans, x: g / (2 * ans))
+absolute.defvjp(lambda g, ans, x: g * sign(x))
+tanh.defvjp(lambda g, ans, x: g * (1 - ans * ans))
+sigmoid.defvjp(lambda g, ans, x: g * ans * (1 - ans))
+sin.defvjp(lambda g, ans, x: g * cos(x))
+cos.defvjp(lambda g, ans, x: -g * sin(x))
+softplus.defvjp(lambda g, ans, x: g * sigmoid(x))
+relu.defvjp(lambda g, ans, x: g * (x > 0))
+erf.defvjp(lambda g, ans, x: g * (2 / math.sqrt(math.pi)) * exp(-x * x))
+
+
+@primitive
+def leaky_relu(x, negative_slope=0.01):
+    """x for x > 0, negative_slope * x otherwise."""
+    return np.where(x > 0, x, x * negative_slope)
+
+
+leaky_relu.defvjp(lambda g, ans, x, negative_slope=0.01: where(x > 0, g, g * negative_slope))
+
+
+@primitive
+def elu(x, alpha=1.0):
+    """x for x > 0, alpha * (exp(x) - 1) otherwise."""
+    return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0)))
+
+
+elu.defvjp(lambda g, ans, x, alpha=1.0: where(x > 0, g, g * (ans + alpha)))
+
+
+@primitive
+def gelu(x, approximate="none"):
+    """Gaussian error linear unit x * Phi(x); ``approximate='tanh'`` for the tanh formula."""
+    if approximate == "tanh":
+        return 0.5 * x * (1 + np.tanh(_SQRT_2_OVER_PI * (x + _GELU_CUBIC * x ** 3)))
+    if approximate != "none":
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    return 0.5 * x * (1 + erf(x / math.sqrt(2)))
+
+
+def _gelu_vjp(g, ans, x, approximate="none"):
+    if approximate == "tanh":
+        inner = _SQRT_2_OVER_PI * (x + _GELU_CUBIC * x ** 3)
+        t = tanh(inner)
+        d_inner = _SQRT_2_OVER_PI * (1 + 3 * _GELU_CUBIC * x * x)
+        return g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * d_inner)
+    cdf = 0.5 * (1 + erf(x / math.sqrt(2)))
+    pdf = exp(-0.5 * x * x) / math.sqrt(2 * math.pi)
+    return g * (cdf + x * pdf)
+
+
+gelu.defvjp(_gelu_vjp)
+
+
+@primitive
+def where(condition, x, y):
+    """Elementwise choice: x where ``condition`` holds, else y (condition gets no gradient)."""
+    return np.where(condition, x, y)
+
+
+where.defvjp(None,
+             lambda g, ans, c, x, y: unbroadcast(where(c, g, 0 * g), x.shape),
+             lambda g, ans, c, x, y: unbroadcast(where(c, 0 * g, g), y.shape))
+
+
+@primitive
+def clip(x, a_min=None, a_max=None):
+    """Limit values to [a_min, a_max]; the gradient passes where a_min <= x <= a_max."""
+    return np.clip(x, a_min, a_max)
+
+
+def _clip_vjp(g, ans, x, a_min=None, a_max=None):
+    inside = g
+    if a_min is not None:
+        inside = where(x >= a_min, inside, 0 * g)
+    if a_max is not None:
+        inside = where(x <= a_max, inside, 0 * g)
+    return inside
+
+
+clip.defvjp(_clip_vjp)
+
+
+def _tie_share(x, y, dtype):
+    """1 where x wins, 0.5 on ties, 0 where y wins (numpy arrays or Tensors alike)."""
+    wins = (x > y)
+    ties = (x == y)
+    return astype_nondiff(wins, dtype) + 0.5 * astype_nondiff(ties, dtype)
+
+
+def astype_nondiff(x, dtype):
+    return x.astype(dtype)
+
+
+@primitive
+def maximum(x, y):
+    """Elementwise larger of x and y; on ties each receives half the gradient."""
+    return np.maximum(x, y)
+
+
+@primitive
+def minimum(x, y):
+    """Elementwise smaller of x and y; on ties each receives half the gradient."""
+    return np.minimum(x, y)
+
+
+maximum.defvjp(lambda g, ans, x, y: unbroadcast(g * _tie_share(x, y, g.dtype), x.shape),
+               lambda g, ans, x, y: unbroadcast(g * _tie_share(y, x, g.dtype), y.shape))
+minimum.defvjp(lambda g, ans, x, y: unbroadcast(g * _tie_share(y, x, g.dtype), x.shape),
+               lambda g, ans, x, y: unbroadcast(g * _tie_share(x, y, g.dtype), y.shape))
+
+# Comparisons and logic: results carry no gradient.
+greater = nondifferentiable(np.greater, "greater")
+greater_equal = nondifferentiable(np.greater_equal, "greater_equal")
+less = nondifferentiable(np.less, "less")
+less_equal = nondifferentiable(np.less_equal, "less_equal")
+equal = nondifferentiable(np.equal, "equal")
+not_equal = nondifferentiable(np.not_equal, "not_equal")
+logical_and = nondifferentiable(np.logical_and, "logical_and")
+logical_or = nondifferentiable(np.logical_or, "logical_or")
+logical_not = nondifferentiable(np.logical_not, "logical_not")
+isfinite = nondifferentiable(np.isfinite, "isfinite")
+isnan = nondifferentiable(np.isnan, "isnan")

@@ -1,0 +1,53 @@
+"""Matrix products: ``matmul`` (``@``) with numpy's rules for 1-D operands and batched stacks.
+
+    d(x @ y) = g @ y^T, x^T @ g         (with the 1-D cases promoted and batch axes summed)
+"""
+import numpy as np
+
+from ..primitive import primitive
+from .shape import swapaxes, unbroadcast
+
+
+@primitive
+def matmul(x, y):
+    """Matrix product; 1-D operands act as vectors, leading axes broadcast as a batch."""
+    xs, ys = np.shape(x), np.shape(y)
+    if not xs or not ys:
+        raise ValueError(f"matmul: operands must have at least one dimension, got shapes {xs} and {ys}")
+    inner_x = xs[-1]
+    inner_y = ys[0] if len(ys) == 1 else ys[-2]
+    if inner_x != inner_y:
+        raise ValueError(f"matmul: shapes {xs} and {ys} are not aligned: {inner_x} (last axis of the "
+                         f"first) != {inner_y} ({'only' if len(ys) == 1 else 'second-to-last'} axis of the second)")
+    try:
+        return np.matmul(x, y)
+    except ValueError:
+        raise ValueError(f"matmul: batch axes of shapes {xs} and {ys} cannot be broadcast") from None
+
+
+def _matmul_dx(g, ans, x, y):
+    if y.ndim == 1:
+        if x.ndim == 1:
+            return g * y
+        return unbroadcast(g[..., None] * y, x.shape)
+    if x.ndim == 1:
+        return unbroadcast(matmul(y, g[..., None])[..., 0], x.shape)
+    return unbroadcast(matmul(g, swapaxes(y, -1, -2)), x.shape)
+
+
+def _matmul_dy(g, ans, x, y):
+    if x.ndim == 1:
+        if y.ndim == 1:
+            return g * x
+        return unbroadcast(x[:, None] * g[..., None, :], y.shape)
+    if y.ndim == 1:
+        return unbroadcast(matmul(swapaxes(x, -1, -2), g[..., None])[..., 0], y.shape)
+    return unbroadcast(matmul(swapaxes(x, -1, -2), g), y.shape)
+
+
+matmul.defvjp(_matmul_dx, _matmul_dy)
+
+
+def dot(x, y):
+    """Inner product of two 1-D tensors, or matmul for higher dimensions."""
+    return matmul(x, y)

@@ -1,0 +1,152 @@
+"""Reductions over ``axis`` (None, int or tuple) with ``keepdims``, numpy semantics.
+
+Each VJP brings ``g`` back over the reduced axes with ``expand_reduced``:
+
+    sum: g                      mean: g / n                 var: g 2 (x - mean) / (n - ddof)
+    std: g (x - mean) / ((n - ddof) std)                    logsumexp: g exp(x - ans)
+    max / min: g shared equally among the elements equal to the extremum (tie rule)
+    prod: g * (product of the other elements)
+"""
+import numpy as np
+
+from ..primitive import nondifferentiable, primitive
+from .shape import expand_reduced, kept_shape, normalize_axes
+
+
+def _count(shape, axis):
+    axes = normalize_axes(axis, len(shape), "reduce")
+    return int(np.prod([shape[a] for a in axes])) if axes else 1
+
+
+def _checked(op, x, axis):
+    normalize_axes(axis, np.ndim(x), op)
+    return axis
+
+
+@primitive
+def sum(x, axis=None, keepdims=False):
+    """Sum of elements over ``axis``."""
+    return np.sum(x, axis=_checked("sum", x, axis), keepdims=keepdims)
+
+
+sum.defvjp(lambda g, ans, x, axis=None, keepdims=False: expand_reduced(g, x.shape, axis, keepdims))
+
+
+@primitive
+def mean(x, axis=None, keepdims=False):
+    """Arithmetic mean over ``axis``."""
+    return np.mean(x, axis=_checked("mean", x, axis), keepdims=keepdims)
+
+
+mean.defvjp(lambda g, ans, x, axis=None, keepdims=False:
+            expand_reduced(g, x.shape, axis, keepdims) / _count(x.shape, axis))
+
+
+def _extremum_vjp(g, ans, x, axis=None, keepdims=False):
+    shape = kept_shape(x.shape, axis)
+    winners = (x == ans.reshape(shape)).astype(g.dtype)
+    return g.reshape(shape) * winners / winners.sum(axis=axis, keepdims=True)
+
+
+@primitive
+def max(x, axis=None, keepdims=False):
+    """Largest element over ``axis``; tied maxima share the gradient equally."""
+    if np.size(x) == 0:
+        raise ValueError("max: reduction of an empty tensor")
+    return np.max(x, axis=_checked("max", x, axis), keepdims=keepdims)
+
+
+@primitive
+def min(x, axis=None, keepdims=False):
+    """Smallest element over ``axis``; tied minima share the gradient equally."""
+    if np.size(x) == 0:
+        raise ValueError("min: reduction of an empty tensor")
+    return np.min(x, axis=_checked("min", x, axis), keepdims=keepdims)
+
+
+max.defvjp(_extremum_vjp)
+min.defvjp(_extremum_vjp)
+
+
+@primitive
+def var(x, axis=None, ddof=0, keepdims=False):
+    """Variance over ``axis`` (``ddof`` as in numpy: divide by n - ddof)."""
+    return np.var(x, axis=_checked("var", x, axis), ddof=ddof, keepdims=keepdims)
+
+
+def _var_vjp(g, ans, x, axis=None, ddof=0, keepdims=False):
+    centered = x - x.mean(axis=axis, keepdims=True)
+    return expand_reduced(g, x.shape, axis, keepdims) * centered * (2.0 / (_count(x.shape, axis) - ddof))
+
+
+var.defvjp(_var_vjp)
+
+
+@primitive
+def std(x, axis=None, ddof=0, keepdims=False):
+    """Standard deviation over ``axis`` (gradient is nan where the deviation is 0)."""
+    return np.std(x, axis=_checked("std", x, axis), ddof=ddof, keepdims=keepdims)
+
+
+def _std_vjp(g, ans, x, axis=None, ddof=0, keepdims=False):
+    centered = x - x.mean(axis=axis, keepdims=True)
+    scale = ans.reshape(kept_shape(x.shape, axis)) * (_count(x.shape, axis) - ddof)
+    return expand_reduced(g, x.shape, axis, keepdims) * centered / scale
+
+
+std.defvjp(_std_vjp)
+
+
+@primitive
+def logsumexp(x, axis=None, keepdims=False):
+    """log(sum(exp(x))) over ``axis``, stable for large inputs."""
+    axis = _checked("logsumexp", x, axis)
+    peak = np.max(x, axis=axis, keepdims=True)
+    peak = np.where(np.isfinite(peak), peak, 0)
+    with np.errstate(divide="ignore"):
+        out = np.log(np.sum(np.exp(x - peak), axis=axis, keepdims=True)) + peak
+    return out if keepdims else np.squeeze(out, axis=axis)
+
+
+def _logsumexp_vjp(g, ans, x, axis=None, keepdims=False):
+    from .elementwise import exp
+    shape = kept_shape(x.shape, axis)
+    return g.reshape(shape) * exp(x - ans.reshape(shape))
+
+
+logsumexp.defvjp(_logsumexp_vjp)
+
+
+@primitive
+def prod(x, axis=None, keepdims=False):
+    """Product of elements over ``axis``."""
+    return np.prod(x, axis=_checked("prod", x, axis), keepdims=keepdims)
+
+
+def _product_of_others(x, axis):
+    """For each element, the product of the other elements in its reduction group (zero-safe)."""
+    axes = normalize_axes(axis, x.ndim, "prod")
+    rest = [a for a in range(x.ndim) if a not in axes]
+    moved = np.transpose(x, rest + list(axes))
+    grouped = moved.reshape(moved.shape[:len(rest)] + (-1,))
+    ones = np.ones_like(grouped[..., :1])
+    before = np.cumprod(np.concatenate([ones, grouped[..., :-1]], axis=-1), axis=-1)
+    after = np.cumprod(np.concatenate([ones, grouped[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
+    others = (before * after).reshape(moved.shape)
+    return np.transpose(others, np.argsort(rest + list(axes)))
+
+
+def _prod_vjp(g, ans, x, axis=None, keepdims=False):
+    shape = kept_shape(x.shape, axis)
+    if isinstance(x, np.ndarray):
+        return g.reshape(shape) * _product_of_others(x, axis)
+    # create_graph: the quotient form is differentiable (second derivatives need x != 0)
+    return g.reshape(shape) * ans.reshape(shape) / x
+
+
+prod.defvjp(_prod_vjp)
+
+argmax = nondifferentiable(np.argmax, "argmax")
+argmin = nondifferentiable(np.argmin, "argmin")
+any = nondifferentiable(np.any, "any")
+all = nondifferentiable(np.all, "all")

@@ -1,0 +1,106 @@
+"""PyTorch CPU reference for one LeNet-like training step (batch 128, 28x28 single-channel images).
+
+The network: conv 5x5 1->6, ReLU, max-pool 2, conv 5x5 6->16, ReLU, max-pool 2, flatten,
+dense 120, ReLU, dense 84, ReLU, dense 10, softmax cross-entropy. Convolutions use no padding
+("valid"), so the feature maps go 28 -> 24 -> 12 -> 8 -> 4 and the flattened size is 16*4*4 = 256.
+A step is zero-grad, forward, loss, backward and one optimizer update, on random data.
+
+Run ``python benchmarks/lenet_torch.py``; see harness.py about thread settings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+if __package__:
+    from .harness import Table, default_threads, median, print_header
+else:
+    from harness import Table, default_threads, median, print_header
+
+import torch
+from torch import nn
+
+BATCH_SIZE = 128
+IMAGE_SIDE = 28
+CLASSES = 10
+FLAT_FEATURES = 16 * 4 * 4
+
+
+def build_lenet() -> nn.Sequential:
+    """The LeNet-like network, with PyTorch's default initialisation."""
+    return nn.Sequential(
+        nn.Conv2d(1, 6, kernel_size=5), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(6, 16, kernel_size=5), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(FLAT_FEATURES, 120), nn.ReLU(),
+        nn.Linear(120, 84), nn.ReLU(),
+        nn.Linear(84, CLASSES),
+    )
+
+
+def make_optimizer(model: nn.Module, name: str) -> torch.optim.Optimizer:
+    """Plain SGD (lr 0.01) or Adam (lr 1e-3) over the model's parameters."""
+    if name == "sgd":
+        return torch.optim.SGD(model.parameters(), lr=0.01)
+    if name == "adam":
+        return torch.optim.Adam(model.parameters(), lr=1e-3)
+    raise ValueError(f"unknown optimizer {name!r}; expected 'sgd' or 'adam'")
+
+
+def torch_lenet_step_ms(threads: int, steps: int = 50, optimizer: str = "sgd",
+                        batch_size: int = BATCH_SIZE, warmup: int = 5, seed: int = 0) -> float:
+    """Median milliseconds of one LeNet training step on random data, using `threads` threads.
+
+    PyTorch's previous thread count is restored afterwards.
+    """
+    previous_threads = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        generator = torch.Generator().manual_seed(seed)
+        torch.manual_seed(seed)
+        images = torch.randn(batch_size, 1, IMAGE_SIDE, IMAGE_SIDE, generator=generator)
+        labels = torch.randint(0, CLASSES, (batch_size,), generator=generator)
+        model = build_lenet()
+        opt = make_optimizer(model, optimizer)
+
+        def step() -> None:
+            opt.zero_grad(set_to_none=True)
+            loss = nn.functional.cross_entropy(model(images), labels)
+            loss.backward()
+            opt.step()
+
+        for _ in range(warmup):
+            step()
+        seconds = []
+        for _ in range(steps):
+            start = time.perf_counter()
+            step()
+            seconds.append(time.perf_counter() - start)
+        return median(seconds) * 1e3
+    finally:
+        torch.set_num_threads(previous_threads)
+
+
+def main(argv=None) -> None:
+    """Print the median step time for each optimizer, with one thread and with the default count."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--steps", type=int, default=50)
+    parser.add_argument("--threads", type=int, default=default_threads(),
+                        help="PyTorch intra-op threads (default: $OMP_NUM_THREADS, else all CPUs)")
+    args = parser.parse_args(argv)
+
+    print_header(f"LeNet-like training step, batch {BATCH_SIZE}, PyTorch CPU eager")
+    table = Table()
+    for optimizer in ("sgd", "adam"):
+        workload = f"lenet step ({optimizer})"
+        for threads in sorted({args.threads, 1}, reverse=True):
+            ms = torch_lenet_step_ms(threads, steps=args.steps, optimizer=optimizer)
+            print(f"{workload}: {threads} thread(s) {ms:.2f} ms/step")
+            table.add(workload, f"torch, {threads} thread(s)", ms / 1e3)
+    print()
+    table.print()
+
+
+if __name__ == "__main__":
+    main()

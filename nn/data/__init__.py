@@ -1,0 +1,26 @@
+"""Data for training: dataset loaders, synthetic toy problems, one-hot encoding and mini-batching.
+
+Nothing here depends on the autodiff engine; everything works on plain numpy arrays.
+"""
+
+from .batching import BatchIterator, batches, to_categorical
+from .datasets import cache_dir, load_fashion_mnist, load_mnist
+from .idx import ChecksumMismatchError, DatasetError, decode_idx, read_idx, write_idx
+from .synthetic import make_blobs, make_moons, make_spirals
+
+__all__ = [
+    "BatchIterator",
+    "ChecksumMismatchError",
+    "DatasetError",
+    "batches",
+    "cache_dir",
+    "decode_idx",
+    "load_fashion_mnist",
+    "load_mnist",
+    "make_blobs",
+    "make_moons",
+    "make_spirals",
+    "read_idx",
+    "to_categorical",
+    "write_idx",
+]
