@@ -1,6 +1,6 @@
 """lucidgrad's automatic differentiation: a scalar ``Value`` and a numpy ``Tensor`` on one engine."""
 from .engine import AnomalyError, GraphReleasedError
-from .grad_mode import enable_grad, is_grad_enabled, no_grad
+from .grad_mode import current_scope, enable_grad, is_grad_enabled, no_grad, scope
 from .node import Node, Op
 from .value import Value
 from .primitive import nondifferentiable, primitive, primitive_vjp_all

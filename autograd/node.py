@@ -41,12 +41,13 @@ class Node:
 
     ``_op`` is None for a leaf. Otherwise ``_op`` was applied to ``_inputs`` (graph objects or
     plain constants); ``_needs`` lists the operand positions to differentiate, ``_args`` holds the
-    operands' raw data and ``_params`` the non-differentiable keyword arguments. ``_walk``,
+    operands' raw data and ``_params`` the non-differentiable keyword arguments; ``_scope`` is the
+    module path that was running when the op was recorded (see ``grad_mode.scope``). ``_walk``,
     ``_pending`` and ``_gradacc`` are scratch space for the backward walk (see ``engine``).
     """
 
     __slots__ = ("_op", "_inputs", "_args", "_needs", "_params", "_trace", "_hooks",
-                 "_retains_grad", "_walk", "_pending", "_gradacc")
+                 "_retains_grad", "_walk", "_pending", "_gradacc", "_scope")
 
     def _clear_record(self):
         self._op = self._inputs = self._args = self._needs = self._params = self._trace = None
@@ -54,6 +55,7 @@ class Node:
         self._retains_grad = False
         self._walk = 0
         self._gradacc = None
+        self._scope = _Switch.scope
 
     def _record(self, op, inputs, args, needs, params):
         self._op = op
@@ -82,6 +84,11 @@ class Node:
     def released(self):
         """True once a backward pass without ``retain_graph`` freed this node's saved data."""
         return self._op is not None and self._args is None
+
+    @property
+    def scope(self):
+        """The module path that was running when this value was computed (None outside)."""
+        return self._scope
 
     @property
     def creation_trace(self):

@@ -59,6 +59,7 @@ class Tensor(Node):
         out._walk = 0
         out._gradacc = None
         out._trace = None
+        out._scope = _Switch.scope
         if needs and _Switch.enabled:
             out.requires_grad = True
             out._op, out._inputs, out._args, out._needs, out._params = op, operands, args, needs, params
