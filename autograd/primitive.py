@@ -16,35 +16,38 @@ the keyword parameters the op was called with. Write VJPs with operators, array 
 on numpy arrays; under ``create_graph=True`` the very same code runs on ``Tensor``s and records a
 graph, which is what makes second derivatives work.
 
-Called with no ``Tensor`` operand, a primitive simply returns the numpy result (no graph).
+Positional operands may be Tensors (differentiable) or constants; keyword arguments are
+non-differentiable parameters. Called with no ``Tensor`` operand, a primitive simply returns the
+numpy result (no graph).
 """
-from types import MethodType
+import functools
 
 import numpy as np
 
-from .grad_mode import _Switch
 from .node import Op
 
 
-class Primitive(Op):
-    """A differentiable op defined by a numpy ``forward`` and per-operand VJPs (``defvjp``)."""
+def _make_op_function(op, forward):
+    """The callable users see: unwraps Tensor operands, runs ``forward``, records the node."""
+    result = None  # bound below, once Tensor exists
 
-    __slots__ = ("forward", "__wrapped__")
-
-    def __init__(self, forward, name=None):
-        super().__init__(name or forward.__name__)
-        self.forward = forward
-        self.__wrapped__ = forward
-
-    @property
-    def __doc__(self):
-        return self.forward.__doc__
-
-    def __get__(self, obj, objtype=None):
-        # Lets a primitive stored on Tensor act as a method: ``t.exp()`` calls ``exp(t)``.
-        return self if obj is None else MethodType(self, obj)
-
-    def __call__(self, *operands, **params):
+    def call(*operands, **params):
+        if len(operands) == 1:
+            x = operands[0]
+            if not isinstance(x, Tensor):
+                return forward(x, **params)
+            data = x.data
+            return result(forward(data, **params), op, operands, (data,),
+                          _ONE if x.requires_grad else (), params or None)
+        if len(operands) == 2:
+            x, y = operands
+            x_is, y_is = isinstance(x, Tensor), isinstance(y, Tensor)
+            if not (x_is or y_is):
+                return forward(x, y, **params)
+            xd = x.data if x_is else x
+            yd = y.data if y_is else y
+            needs = _NEEDS_TWO[x_is and x.requires_grad, y_is and y.requires_grad]
+            return result(forward(xd, yd, **params), op, operands, (xd, yd), needs, params or None)
         args = []
         needs = []
         has_tensor = False
@@ -56,47 +59,76 @@ class Primitive(Op):
                     needs.append(i)
             else:
                 args.append(x)
-        out = self.forward(*args, **params)
+        out = forward(*args, **params)
         if not has_tensor:
             return out
-        return Tensor._result(out, self, operands, tuple(args), tuple(needs), params or None)
+        return result(out, op, operands, tuple(args), tuple(needs), params or None)
+
+    def bind():
+        nonlocal result
+        result = Tensor._result
+
+    _PENDING_BINDS.append(bind)
+    if "Tensor" in globals():
+        bind()
+    functools.update_wrapper(call, forward)
+    call.op = op
+    call.defvjp = lambda *vjps: (op.defvjp(*vjps), call)[1]
+    call.__wrapped__ = forward
+    return call
 
 
-class _VjpAllPrimitive(Primitive):
-    """A primitive whose VJPs for all operands come from one function (ops with n operands)."""
+_ONE = (0,)
+_NEEDS_TWO = {(True, True): (0, 1), (True, False): (0,), (False, True): (1,), (False, False): ()}
+_PENDING_BINDS = []
+
+
+class _VjpAllOp(Op):
+    """An op whose VJPs for all operands come from one function (ops with n operands)."""
 
     __slots__ = ("vjp_all",)
 
-    def __init__(self, forward, vjp_all, name=None):
-        super().__init__(forward, name)
+    def __init__(self, name, vjp_all):
+        super().__init__(name)
         self.vjp_all = vjp_all
 
 
 def primitive(forward=None, *, name=None):
-    """Decorator: make ``forward`` (numpy in, numpy out) a differentiable op; add ``.defvjp``."""
+    """Decorator: make ``forward`` (numpy in, numpy out) a differentiable op.
+
+    The result is a function with ``.defvjp(vjp_0, vjp_1, ...)`` (one VJP per positional operand,
+    ``None`` for operands without a gradient; returns the function) and ``.op`` (its ``Op``)."""
     if forward is None:
-        return lambda f: Primitive(f, name)
-    return Primitive(forward, name)
+        return lambda f: primitive(f, name=name)
+    return _make_op_function(Op(name or forward.__name__), forward)
 
 
 def primitive_vjp_all(forward, vjp_all, name=None):
     """A primitive with any number of operands whose VJP is
     ``vjp_all(g, ans, args, needs, **params) -> [gradient for each index in needs]``."""
-    return _VjpAllPrimitive(forward, vjp_all, name)
+    return _make_op_function(_VjpAllOp(name or forward.__name__, vjp_all), forward)
 
 
 def nondifferentiable(fn, name=None):
     """Wrap a numpy function whose result carries no gradient (comparisons, argmax, ...):
     Tensors in, a Tensor that does not require grad out."""
     def wrapper(*operands, **params):
-        args = [x.data if isinstance(x, Tensor) else x for x in operands]
+        has_tensor = False
+        args = []
+        for x in operands:
+            if isinstance(x, Tensor):
+                has_tensor = True
+                args.append(x.data)
+            else:
+                args.append(x)
         out = fn(*args, **params)
-        if any(isinstance(x, Tensor) for x in operands):
-            return Tensor(np.asarray(out))
-        return out
+        return Tensor._result(out, None, None, None, (), None) if has_tensor else out
     wrapper.__name__ = name or fn.__name__
     wrapper.__doc__ = f"``{wrapper.__name__}`` without gradient (numpy semantics)."
     return wrapper
 
 
 from .tensor import Tensor  # noqa: E402  (Tensor's methods use the ops built on this module)
+
+for _bind in _PENDING_BINDS:
+    _bind()

@@ -20,7 +20,7 @@ def _broadcast_error(op, x, y):
 def add(x, y):
     """Elementwise x + y."""
     try:
-        return np.add(x, y)
+        return x + y
     except ValueError:
         raise _broadcast_error("add", x, y) from None
 
@@ -29,7 +29,7 @@ def add(x, y):
 def subtract(x, y):
     """Elementwise x - y."""
     try:
-        return np.subtract(x, y)
+        return x - y
     except ValueError:
         raise _broadcast_error("subtract", x, y) from None
 
@@ -38,7 +38,7 @@ def subtract(x, y):
 def multiply(x, y):
     """Elementwise x * y."""
     try:
-        return np.multiply(x, y)
+        return x * y
     except ValueError:
         raise _broadcast_error("multiply", x, y) from None
 
@@ -48,7 +48,7 @@ def divide(x, y):
     """Elementwise x / y (IEEE: x / 0 is +-inf)."""
     try:
         with np.errstate(divide="ignore", invalid="ignore"):
-            return np.true_divide(x, y)
+            return x / y
     except ValueError:
         raise _broadcast_error("divide", x, y) from None
 
@@ -66,7 +66,7 @@ def power(x, y):
 @primitive
 def negative(x):
     """Elementwise -x."""
-    return np.negative(x)
+    return -x
 
 
 add.defvjp(lambda g, ans, x, y: unbroadcast(g, x.shape),

@@ -12,18 +12,24 @@ _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 _GELU_CUBIC = 0.044715
 
 
-def _unary(fn, name, doc):
-    def forward(x):
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+def _unary(fn, name, doc, quiet=False):
+    """A one-operand primitive; ``quiet`` silences numpy's warnings for results that are IEEE
+    values by design (log 0 = -inf, sqrt(-1) = nan, exp overflow = inf)."""
+    if quiet:
+        def forward(x):
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+                return fn(x)
+    else:
+        def forward(x):
             return fn(x)
     forward.__name__, forward.__doc__ = name, doc
     return primitive(forward)
 
 
-exp = _unary(np.exp, "exp", "e ** x.")
-log = _unary(np.log, "log", "Natural logarithm (log 0 = -inf).")
-log1p = _unary(np.log1p, "log1p", "log(1 + x), accurate for small x.")
-sqrt = _unary(np.sqrt, "sqrt", "Square root.")
+exp = _unary(np.exp, "exp", "e ** x.", quiet=True)
+log = _unary(np.log, "log", "Natural logarithm (log 0 = -inf).", quiet=True)
+log1p = _unary(np.log1p, "log1p", "log(1 + x), accurate for small x.", quiet=True)
+sqrt = _unary(np.sqrt, "sqrt", "Square root.", quiet=True)
 absolute = _unary(np.abs, "abs", "|x| (derivative 0 at 0).")
 tanh = _unary(np.tanh, "tanh", "Hyperbolic tangent.")
 sin = _unary(np.sin, "sin", "Sine.")
