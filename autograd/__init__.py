@@ -10,3 +10,11 @@ from .tensor_ops import abs, all, any, max, min, sum  # noqa: F401  (shadow buil
 from .anomaly import detect_anomaly
 from .functional import grad, gradients, hessian, hvp, jacobian, value_and_grad
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
+
+
+def __getattr__(name):
+    # Drawing pulls in the graphviz package; load it on first use only.
+    if name in ("draw_graph", "render", "GraphvizNotFoundError"):
+        from . import viz
+        return getattr(viz, name)
+    raise AttributeError(f"module 'autograd' has no attribute {name!r}")

@@ -89,7 +89,9 @@ def _walk(roots, root_grads, retain_graph, create_graph, inputs):
     ready = [r for r in {id(r): r for r in roots}.values() if r._pending == 0]
     wanted = None if inputs is None else {id(x): None for x in inputs}
     anomaly = _Switch.anomaly
-    handed_out = set()  # ids of gradient arrays already stored in some .grad during this walk
+    # ids of gradient arrays that must not become some .grad without a copy: those already stored
+    # during this walk, and the caller's seeds (the caller still owns them)
+    handed_out = {id(g) for g in root_grads}
 
     while ready:
         obj = ready.pop()

@@ -1,0 +1,39 @@
+"""The teaching notebooks are current (built from ``notebooks/src``) and run top to bottom.
+
+They run on a small data budget (``LUCIDGRAD_NOTEBOOK_BUDGET=small``) so the suite stays fast;
+users running them get the full budget.
+"""
+import importlib.util
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+spec = importlib.util.spec_from_file_location("notebook_build", ROOT / "notebooks" / "build.py")
+build = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(build)
+
+TARGETS = build.targets()
+
+
+def test_there_are_notebooks():
+    assert len(TARGETS) >= 7
+
+
+@pytest.mark.parametrize("source,path", TARGETS, ids=[p.name for _, p in TARGETS])
+def test_committed_notebook_matches_its_source(source, path):
+    assert path.exists(), f"{path.name} missing: run python notebooks/build.py"
+    assert path.read_text() == build.notebook_text(build.build_notebook(source)), \
+        f"{path.name} is out of date: run python notebooks/build.py"
+
+
+@pytest.mark.parametrize("source,path", TARGETS, ids=[p.name for _, p in TARGETS])
+def test_notebook_runs_top_to_bottom(source, path, monkeypatch):
+    monkeypatch.setenv("LUCIDGRAD_NOTEBOOK_BUDGET", "small")
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    monkeypatch.setenv("PYTHONPATH", str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    nb = build.execute(build.build_notebook(source), timeout=600)
+    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
+              if o.get("output_type") == "error"]
+    assert not errors
