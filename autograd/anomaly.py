@@ -9,11 +9,14 @@ class detect_anomaly(contextlib.ContextDecorator):
     backward raises ``AnomalyError`` at the first non-finite gradient, naming the op and showing
     that place. It slows everything down: use it to debug, not to train."""
 
+    def __init__(self):
+        self._previous = []  # a stack: a decorated function may recurse into itself
+
     def __enter__(self):
-        self._previous = _Switch.anomaly
+        self._previous.append(_Switch.anomaly)
         _Switch.anomaly = True
         return self
 
     def __exit__(self, *exc):
-        _Switch.anomaly = self._previous
+        _Switch.anomaly = self._previous.pop()
         return False

@@ -45,7 +45,9 @@ def run_backward(roots, root_grads, *, retain_graph=None, create_graph=False, in
     collecting = gc.isenabled()
     gc.disable()
     try:
-        with (enable_grad() if create_graph else no_grad()):
+        # VJPs meet the same IEEE edge values the forward ops produce quietly (log'(0) = inf).
+        with (enable_grad() if create_graph else no_grad()), \
+                np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             return _walk(roots, root_grads, retain_graph, create_graph, inputs)
     finally:
         if collecting:

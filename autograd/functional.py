@@ -68,6 +68,13 @@ def _watch(arg):
     return Tensor(array, requires_grad=True)
 
 
+def _inside_outer_differentiation(args, kwargs):
+    """True when some argument is a graph object that requires grad: then an outer derivative
+    may need this one's result as a graph (``grad(grad(f))``, or a mixed partial taken through
+    another argument). Variables captured by closure instead of passed are not seen."""
+    return any(isinstance(a, Node) and a.requires_grad for a in (*args, *kwargs.values()))
+
+
 def _zero_like(x):
     if isinstance(x, Value):
         return Value(0.0, requires_grad=False)
@@ -78,21 +85,33 @@ def _unwrap(x):
     return x.data if isinstance(x, Node) else x
 
 
+def _as_output(out):
+    """``f``'s result as a graph object: a plain number (``f`` ignored its argument) is a
+    constant, whose gradient is zero."""
+    if isinstance(out, Node):
+        return out
+    if isinstance(out, numbers.Real) and not isinstance(out, bool):
+        return Value(float(out), requires_grad=False)
+    if isinstance(out, np.ndarray) and np.issubdtype(out.dtype, np.number):
+        return Tensor(out)
+    raise TypeError(f"grad: f must return a Value, a Tensor or a number, got {type(out).__name__}")
+
+
 def value_and_grad(f, argnums=0):
     """``f``'s value and its gradient with respect to the arguments in ``argnums`` (an int, or a
-    tuple giving a tuple of gradients). ``f`` must return a scalar Value or a one-element Tensor."""
+    tuple giving a tuple of gradients). ``f`` must return a scalar Value, a one-element Tensor or
+    a plain number (a constant: its gradient is zero). When any argument is a graph object that
+    requires grad, the results are graph objects an outer derivative can differentiate again."""
     def value_and_grad_f(*args, **kwargs):
         nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
         args = list(args)
-        nested = any(isinstance(args[i], Node) and args[i].requires_grad for i in nums)
+        nested = _inside_outer_differentiation(args, kwargs)
         keep_graph_types = nested or any(isinstance(args[i], Node) for i in nums)
         watched = [_watch(args[i]) for i in nums]
         for i, w in zip(nums, watched):
             args[i] = w
         with enable_grad():
-            out = f(*args, **kwargs)
-        if not isinstance(out, Node):
-            raise TypeError(f"grad: f must return a Value or Tensor, got {type(out).__name__}")
+            out = _as_output(f(*args, **kwargs))
         if isinstance(out, Tensor) and out.size != 1:
             raise ValueError(f"grad: f must return a single element, got shape {out.shape}; "
                              "use jacobian for vector outputs")
@@ -126,7 +145,7 @@ def jacobian(f, argnum=0):
     Intended for small functions: it runs one backward pass per output element."""
     def jacobian_f(*args, **kwargs):
         args = list(args)
-        nested = isinstance(args[argnum], Node) and args[argnum].requires_grad
+        nested = _inside_outer_differentiation(args, kwargs)
         x = _watch(args[argnum])
         if isinstance(x, Value):
             x = Tensor(np.float64(x.data), requires_grad=True)

@@ -19,13 +19,18 @@ def is_grad_enabled():
 class _SetGradEnabled(contextlib.ContextDecorator):
     _target = True
 
+    def __init__(self):
+        # A stack, not one saved value: the same instance may be entered again before it exits
+        # (a decorated function that recurses, or ``with`` on a shared instance).
+        self._previous = []
+
     def __enter__(self):
-        self._previous = _Switch.enabled
+        self._previous.append(_Switch.enabled)
         _Switch.enabled = self._target
         return self
 
     def __exit__(self, *exc):
-        _Switch.enabled = self._previous
+        _Switch.enabled = self._previous.pop()
         return False
 
 
@@ -45,15 +50,17 @@ class scope(contextlib.ContextDecorator):
 
     def __init__(self, path):
         self.path = str(path)
+        self._previous = []  # a stack, so that re-entering the same instance nests correctly
 
     def __enter__(self):
-        self._previous = _Switch.scope
+        outer = _Switch.scope
+        self._previous.append(outer)
         if self.path:
-            _Switch.scope = f"{self._previous}.{self.path}" if self._previous else self.path
+            _Switch.scope = f"{outer}.{self.path}" if outer else self.path
         return self
 
     def __exit__(self, *exc):
-        _Switch.scope = self._previous
+        _Switch.scope = self._previous.pop()
         return False
 
 

@@ -12,6 +12,7 @@ where ``g`` is the gradient of the output, ``ans`` the output and ``args`` the o
 ordinary backward pass these are plain floats or numpy arrays; under ``create_graph=True`` they are
 the graph objects themselves, so the same formula builds a differentiable graph of the gradient.
 """
+import os
 import traceback
 
 from .grad_mode import _Switch
@@ -96,9 +97,11 @@ class Node:
         return self._trace
 
 
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
 def _creation_trace():
     """The user's stack at op creation, without the engine's own frames."""
     frames = traceback.extract_stack()[:-2]
-    package = __name__.rsplit(".", 1)[0]
-    user = [f for f in frames if f"/{package}/" not in f.filename.replace("\\", "/")]
+    user = [f for f in frames if not os.path.abspath(f.filename).startswith(_PACKAGE_DIR)]
     return user or frames

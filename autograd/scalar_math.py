@@ -43,6 +43,8 @@ def fpow(a, b):
         odd_integer = float(b).is_integer() and int(b) % 2 == 1
         return math.copysign(INF, a) if odd_integer else INF
     except OverflowError:
+        if a < 0 and not float(b).is_integer():
+            return NAN  # the complex result overflowed; a real power does not exist anyway
         odd_integer = float(b).is_integer() and int(b) % 2 == 1
         return -INF if (a < 0 and odd_integer) else INF
     if isinstance(result, complex):
@@ -70,6 +72,16 @@ def fexp(x):
         return INF
 
 
+def fsin(x):
+    """Sine: sin(+-inf) = nan (``math.sin`` raises)."""
+    return math.sin(x) if math.isfinite(x) else NAN
+
+
+def fcos(x):
+    """Cosine: cos(+-inf) = nan (``math.cos`` raises)."""
+    return math.cos(x) if math.isfinite(x) else NAN
+
+
 def fsigmoid(x):
     """Logistic function, exact in both tails (no overflow at +-1000)."""
     if x >= 0:
@@ -84,9 +96,13 @@ def fsoftplus(x):
 
 
 def sign(x):
-    """-1, 0 or 1 as a float (sign(0) = 0)."""
+    """-1, 0 or 1 as a float (sign(0) = 0, sign(nan) = nan as in numpy)."""
     x = data(x)
-    return 1.0 if x > 0 else (-1.0 if x < 0 else 0.0)
+    if x > 0:
+        return 1.0
+    if x < 0:
+        return -1.0
+    return 0.0 if x == 0 else NAN
 
 
 def step(x):
@@ -105,11 +121,11 @@ def exp(x):
 
 
 def sin(x):
-    return x.sin() if isinstance(x, Node) else math.sin(x)
+    return x.sin() if isinstance(x, Node) else fsin(x)
 
 
 def cos(x):
-    return x.cos() if isinstance(x, Node) else math.cos(x)
+    return x.cos() if isinstance(x, Node) else fcos(x)
 
 
 def sigmoid(x):

@@ -25,7 +25,10 @@ _NEEDS_TWO = {(True, True): (0, 1), (True, False): (0,), (False, True): (1,), (F
 
 
 def _pow_dbase(g, ans, x, p):
-    if sm.data(p) == 0:
+    # d/dx x**0 = 0, but the formula gives 0 * x**-1, which is nan at (or, in its own derivative,
+    # near) x = 0. A constant exponent 0 therefore gets an exact 0. An exponent that is itself
+    # being differentiated keeps the formula away from x = 0, so that d2/dx dp = x**-1 survives.
+    if sm.data(p) == 0 and (sm.data(x) == 0 or not sm.is_graph(p)):
         return g * 0.0
     return g * p * sm.power(x, p - 1)
 
@@ -215,9 +218,9 @@ class Value(Node):
         return self._unary(sm.fsigmoid(self.data), SIGMOID)
 
     def relu(self):
-        """max(x, 0) with derivative 0 at 0."""
+        """max(x, 0) with derivative 0 at 0 (nan stays nan, as in numpy)."""
         x = self.data
-        return self._unary(x if x > 0 else 0.0, RELU)
+        return self._unary(0.0 if x <= 0 else x, RELU)
 
     def leaky_relu(self, negative_slope=0.01):
         """x for x > 0, negative_slope * x otherwise."""
@@ -233,11 +236,11 @@ class Value(Node):
 
     def sin(self):
         """Sine."""
-        return self._unary(math.sin(self.data), SIN)
+        return self._unary(sm.fsin(self.data), SIN)
 
     def cos(self):
         """Cosine."""
-        return self._unary(math.cos(self.data), COS)
+        return self._unary(sm.fcos(self.data), COS)
 
     def softplus(self):
         """log(1 + exp(x)), stable for large |x|."""
@@ -308,6 +311,8 @@ class Value(Node):
         """Call ``hook(grad)`` when this value's gradient is computed; a non-None result replaces it."""
         if not callable(hook):
             raise TypeError("register_hook needs a callable")
+        if not self.requires_grad:
+            raise RuntimeError("register_hook on a Value that does not require grad")
         self._hooks = list(self._hooks) + [hook]
         return _HookHandle(self, hook)
 

@@ -85,8 +85,8 @@ def _power_dbase(g, ans, x, y):
     with np.errstate(divide="ignore", invalid="ignore"):
         slope = g * y * x ** (y - 1)
     if np.ndim(y) == 0 and not hasattr(y, "_op"):
-        return slope * 0 if y == 0 else unbroadcast(slope, x.shape)
-    return unbroadcast(where(y == 0, 0 * g, slope), x.shape)
+        return 0 * g if y == 0 else unbroadcast(slope, x.shape)
+    return unbroadcast(where((y == 0) & (x == 0), 0 * g, slope), x.shape)
 
 
 def _power_dexponent(g, ans, x, y):
