@@ -1,0 +1,147 @@
+"""Containers: ``Sequential`` (a stack of layers with the Keras training API) and ``ModuleList``.
+
+Children are registered under the names "0", "1", ..., so parameters read ``0.kernel``,
+``1.bias`` and so on, and op scopes name the layer that recorded them.
+"""
+from .module import Module, layer_from_config, layer_to_config, register_layer
+from .training.model import Model
+
+__all__ = ["Sequential", "ModuleList"]
+
+
+def _layer_args(layers, where):
+    if len(layers) == 1 and isinstance(layers[0], (list, tuple)):
+        layers = layers[0]
+    elif len(layers) == 1 and layers[0] is None:
+        layers = ()
+    for layer in layers:
+        if not isinstance(layer, Module):
+            raise TypeError(f"{where}: expected Module instances, got {type(layer).__name__}")
+    return list(layers)
+
+
+@register_layer
+class Sequential(Model):
+    """Layers applied one after the other: ``Sequential([Dense(512, activation='relu',
+    input_shape=(784,)), Dense(10, activation='softmax')])`` (Keras) or ``Sequential(Linear(2, 16),
+    ReLU(), Linear(16, 2))`` (PyTorch); more with ``add(layer)``.
+
+    When the first layer declares its input shape (``input_shape=`` / ``input_dim=``), every layer
+    is built as soon as it is added (by running a batch of zeros), so all parameters exist before
+    training starts. Supports ``len``, iteration and indexing (a slice gives a new ``Sequential``
+    sharing the layers, whose ops keep the scope labels of this model).
+    """
+
+    def __init__(self, *layers, name=None):
+        super().__init__()
+        self.name = name
+        self._layer_list = []
+        for layer in _layer_args(layers, "Sequential"):
+            self._append(layer)
+        self._build_if_shape_known()
+
+    def _append(self, layer):
+        self.add_module(str(len(self._layer_list)), layer)
+        self._layer_list.append(layer)
+
+    def add(self, layer):
+        """Append ``layer`` at the end."""
+        if not isinstance(layer, Module):
+            raise TypeError(f"Sequential.add: expected a Module, got {type(layer).__name__}")
+        self._append(layer)
+        self._build_if_shape_known()
+
+    def pop(self):
+        """Remove and return the last layer."""
+        if not self._layer_list:
+            raise IndexError("Sequential.pop: the model has no layers")
+        layer = self._layer_list.pop()
+        delattr(self, str(len(self._layer_list)))
+        return layer
+
+    def _build_if_shape_known(self):
+        if not self._layer_list:
+            return
+        shape = getattr(self._layer_list[0], "declared_input_shape", None)
+        if shape is not None and not all(m.built for m in self.modules()):
+            self.build((None,) + tuple(shape))
+
+    @property
+    def layers(self):
+        """The layers, in order (a new list)."""
+        return list(self._layer_list)
+
+    def forward(self, x):
+        for layer in self._layer_list:
+            x = layer(x)
+        return x
+
+    def __len__(self):
+        return len(self._layer_list)
+
+    def __iter__(self):
+        return iter(list(self._layer_list))
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            part = Sequential(self._layer_list[index])
+            for name, layer in self._modules.items():  # keep the scope labels this model gave
+                layer._registered_as(name)
+            return part
+        return self._layer_list[index]
+
+    def get_config(self):
+        return {"name": self.name, "layers": [layer_to_config(layer) for layer in self._layer_list]}
+
+    @classmethod
+    def from_config(cls, config):
+        layers = [layer_from_config(c) for c in config.get("layers", [])]
+        return cls(layers, name=config.get("name"))
+
+
+class ModuleList(Module):
+    """A list of modules, registered under "0", "1", ... (for models written PyTorch-style).
+
+    A ModuleList is never called itself, so its modules carry its name in their scope label:
+    a Linear at ``self.layers[1]`` labels its ops ``layers.1``.
+    """
+
+    def __init__(self, modules=()):
+        super().__init__()
+        self._items = []
+        for module in modules:
+            self.append(module)
+
+    def _registered_as(self, name):
+        super()._registered_as(name)
+        for i, module in enumerate(self._items):
+            module._registered_as(self._scoped(i))
+
+    def _scoped(self, index):
+        return f"{self._local_name}.{index}" if self._local_name else str(index)
+
+    def append(self, module):
+        """Add ``module`` at the end; returns self."""
+        index = len(self._items)
+        self.add_module(str(index), module)
+        module._registered_as(self._scoped(index))
+        self._items.append(module)
+        return self
+
+    def extend(self, modules):
+        """Append each of ``modules``; returns self."""
+        for module in modules:
+            self.append(module)
+        return self
+
+    def __len__(self):
+        return len(self._items)
+
+    def __iter__(self):
+        return iter(list(self._items))
+
+    def __getitem__(self, index):
+        return self._items[index]
+
+    def forward(self, *args):
+        raise TypeError("ModuleList is not callable; iterate over it in your module's forward")

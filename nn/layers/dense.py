@@ -1,0 +1,170 @@
+"""Fully connected layers: Keras's ``Dense`` and PyTorch's ``Linear``.
+
+    Dense:   y = activation(x @ kernel + bias),  kernel (in, units)      (one matmul, one add)
+    Linear:  y = x @ weight.T + bias,            weight (out, in)
+"""
+import math
+
+import numpy as np
+
+from autograd import add, matmul, transpose
+
+from .. import initializers, regularizers
+from ..functional import cast_input
+from ..module import Module, Parameter, register_layer
+from . import activations
+
+__all__ = ["Dense", "Linear"]
+
+
+def _float_dtype(dtype, where):
+    dtype = np.dtype(dtype)
+    if not np.issubdtype(dtype, np.floating):
+        raise TypeError(f"{where}: dtype must be floating point, got {dtype}")
+    return dtype
+
+
+def _positive_int(value, what, where):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{where}: {what} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+@register_layer
+class Dense(Module):
+    """Keras's densely connected layer: ``activation(x @ kernel + bias)`` on the last axis.
+
+    The input size comes from ``input_dim`` / ``input_shape`` (without the batch axis) or, if
+    neither is given, from the first input (or ``build``). Inputs are cast to the layer's
+    ``dtype`` (float32 by default), as Keras does.
+    """
+
+    def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
+                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
+                 input_shape=None, input_dim=None, dtype=np.float32, name=None):
+        super().__init__(name=name)
+        self.units = _positive_int(units, "units", "Dense")
+        self.activation = activations.get(activation)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.dtype = _float_dtype(dtype, "Dense")
+        self.kernel = None
+        self.bias = None
+        self.built = False
+        if input_shape is not None:
+            input_shape = tuple(input_shape)
+            if input_dim is not None and input_shape[-1:] != (input_dim,):
+                raise ValueError(f"Dense: input_shape {input_shape} disagrees with input_dim {input_dim}")
+        elif input_dim is not None:
+            input_shape = (_positive_int(input_dim, "input_dim", "Dense"),)
+        self.declared_input_shape = input_shape  # without the batch axis, for Sequential
+        if input_shape is not None:
+            self.build((None,) + input_shape)
+
+    def build(self, input_shape, dtype=None):
+        """Create ``kernel`` (in, units) and ``bias`` (units,) for inputs whose last axis is
+        ``input_shape[-1]``. Returns the output shape."""
+        input_shape = tuple(input_shape)
+        if not input_shape or input_shape[-1] is None:
+            raise ValueError(f"Dense: cannot build from input shape {input_shape}; the last axis must be known")
+        fan_in = _positive_int(input_shape[-1], "the input size", "Dense")
+        self.kernel = Parameter(self.kernel_initializer((fan_in, self.units), dtype=self.dtype))
+        if self.use_bias:
+            self.bias = Parameter(self.bias_initializer((self.units,), dtype=self.dtype))
+        self.built = True
+        return input_shape[:-1] + (self.units,)
+
+    @property
+    def input_dim(self):
+        """The input size (None until built)."""
+        return None if self.kernel is None else self.kernel.shape[0]
+
+    def forward(self, x):
+        kernel = self.kernel
+        if kernel is None:
+            x = cast_input(x, self.dtype)
+            self.build(x.shape)
+            kernel = self.kernel
+        else:
+            x = cast_input(x, kernel.data.dtype)
+        try:
+            y = matmul(x, kernel)
+        except ValueError as error:
+            raise ValueError(f"Dense(units={self.units}): expected inputs with {kernel.shape[0]} "
+                             f"features on the last axis, got shape {x.shape}") from error
+        bias = self.bias
+        if bias is not None:
+            y = add(y, bias)
+        activation = self.activation
+        return y if activation is None else activation(y)
+
+    def penalties(self):
+        terms = []
+        if self.kernel_regularizer is not None and self.kernel is not None:
+            terms.append(self.kernel_regularizer(self.kernel))
+        if self.bias_regularizer is not None and self.bias is not None:
+            terms.append(self.bias_regularizer(self.bias))
+        return terms
+
+    def get_config(self):
+        return {
+            "units": self.units,
+            "activation": activations.serialize(self.activation),
+            "use_bias": self.use_bias,
+            "kernel_initializer": initializers.serialize(self.kernel_initializer),
+            "bias_initializer": initializers.serialize(self.bias_initializer),
+            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
+            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+            "input_dim": self.input_dim,
+            "dtype": self.dtype.name,
+            "name": self.name,
+        }
+
+    def extra_repr(self):
+        text = f"units={self.units}"
+        if self.input_dim is not None:
+            text = f"{self.input_dim} -> {self.units}"
+        if self.activation is not None:
+            text += f", activation={activations.describe(self.activation)}"
+        if not self.use_bias:
+            text += ", use_bias=False"
+        return text
+
+
+@register_layer
+class Linear(Module):
+    """PyTorch's linear layer: ``x @ weight.T + bias`` with ``weight`` (out_features, in_features).
+
+    Initialized as PyTorch does: weight and bias from U(-1/sqrt(in_features), 1/sqrt(in_features))
+    (Kaiming-uniform with a = sqrt(5) for the weight), drawn from ``autograd.generator()``.
+    """
+
+    def __init__(self, in_features, out_features, bias=True, dtype=np.float32):
+        super().__init__()
+        self.in_features = _positive_int(in_features, "in_features", "Linear")
+        self.out_features = _positive_int(out_features, "out_features", "Linear")
+        self.dtype = _float_dtype(dtype, "Linear")
+        uniform = initializers.RandomUniform(-1.0 / math.sqrt(in_features), 1.0 / math.sqrt(in_features))
+        self.weight = Parameter(uniform((self.out_features, self.in_features), dtype=self.dtype))
+        self.bias = Parameter(uniform((self.out_features,), dtype=self.dtype)) if bias else None
+
+    def forward(self, x):
+        weight = self.weight
+        x = cast_input(x, weight.data.dtype)
+        try:
+            y = matmul(x, transpose(weight))
+        except ValueError as error:
+            raise ValueError(f"Linear({self.in_features}, {self.out_features}): expected inputs with "
+                             f"{self.in_features} features on the last axis, got shape {x.shape}") from error
+        bias = self.bias
+        return y if bias is None else add(y, bias)
+
+    def get_config(self):
+        return {"in_features": self.in_features, "out_features": self.out_features,
+                "bias": self.bias is not None, "dtype": self.dtype.name}
+
+    def extra_repr(self):
+        return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"

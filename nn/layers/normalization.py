@@ -1,0 +1,165 @@
+"""Batch normalization, in Keras's flavour (``BatchNormalization``) and PyTorch's
+(``BatchNorm1d``, ``BatchNorm2d``, ``BatchNorm3d``).
+
+Both normalize over every axis except the features/channels axis (axis 1: ``(N, C)`` features or
+``(N, C, *spatial)`` channels), then scale and shift per channel:
+
+    y = gamma * (x - mean) / sqrt(var + eps) + beta
+
+In training, mean and var are the (biased) statistics of the batch and the running statistics
+follow them; in eval mode the running statistics are used. The two flavours differ only in
+names, defaults and the running-statistics convention:
+
+    Keras    moving = momentum * moving + (1 - momentum) * batch      momentum=0.99, epsilon=1e-3,
+             the moving variance follows the biased batch variance     gamma, beta,
+                                                                       moving_mean, moving_variance
+    PyTorch  running = (1 - momentum) * running + momentum * batch     momentum=0.1, eps=1e-5,
+             the running variance follows the unbiased batch variance  weight, bias,
+             n / (n - 1) * var                                         running_mean, running_var
+"""
+import numpy as np
+
+from ..functional import batch_norm, cast_input
+from ..module import Module, Parameter, register_layer
+from .. import initializers
+
+__all__ = ["BatchNormalization", "BatchNorm", "BatchNorm1d", "BatchNorm2d", "BatchNorm3d"]
+
+
+def _check_channels(layer, x, axis, channels):
+    if x.ndim < 2 or not -x.ndim <= axis < x.ndim or x.shape[axis] != channels:
+        raise ValueError(f"{type(layer).__name__}: expected {channels} features/channels on axis "
+                         f"{axis}, got input of shape {x.shape}")
+
+
+@register_layer
+class BatchNormalization(Module):
+    """Keras-style batch normalization (``BatchNorm`` is the same class).
+
+    ``axis`` is the features/channels axis; the default 1 fits ``(N, C)`` features and
+    channels-first ``(N, C, *spatial)`` images (Keras's own default is -1, the same for 2-D input).
+    The number of features comes from the first input unless ``num_features`` is given.
+    """
+
+    def __init__(self, axis=1, momentum=0.99, epsilon=1e-3, center=True, scale=True,
+                 beta_initializer="zeros", gamma_initializer="ones", num_features=None,
+                 dtype=np.float32, name=None):
+        super().__init__(name=name)
+        if not 0 <= momentum <= 1:
+            raise ValueError(f"BatchNormalization: momentum must lie in [0, 1], got {momentum}")
+        if not epsilon > 0:
+            raise ValueError(f"BatchNormalization: epsilon must be > 0, got {epsilon}")
+        self.axis = int(axis)
+        self.momentum = float(momentum)
+        self.epsilon = float(epsilon)
+        self.center = bool(center)
+        self.scale = bool(scale)
+        self.beta_initializer = initializers.get(beta_initializer)
+        self.gamma_initializer = initializers.get(gamma_initializer)
+        self.dtype = np.dtype(dtype)
+        self.gamma = self.beta = None
+        self.num_features = None
+        self.built = False
+        if num_features is not None:
+            self._create(int(num_features))
+
+    def _create(self, channels):
+        self.num_features = channels
+        if self.scale:
+            self.gamma = Parameter(self.gamma_initializer((channels,), dtype=self.dtype))
+        if self.center:
+            self.beta = Parameter(self.beta_initializer((channels,), dtype=self.dtype))
+        self.register_buffer("moving_mean", np.zeros(channels, dtype=self.dtype))
+        self.register_buffer("moving_variance", np.ones(channels, dtype=self.dtype))
+        self.built = True
+
+    def build(self, input_shape, dtype=None):
+        """Create the parameters and moving statistics for inputs of ``input_shape``."""
+        input_shape = tuple(input_shape)
+        if len(input_shape) < 2 or input_shape[self.axis] is None:
+            raise ValueError(f"BatchNormalization: cannot build from input shape {input_shape} "
+                             f"(axis {self.axis} must be known)")
+        self._create(int(input_shape[self.axis]))
+        return input_shape
+
+    def forward(self, x, training=None):
+        """``training`` overrides the module's mode for this call."""
+        x = cast_input(x, self.dtype)
+        if not self.built:
+            self.build(x.shape)
+        _check_channels(self, x, self.axis, self.num_features)
+        return batch_norm(x, self.gamma, self.beta, self.moving_mean, self.moving_variance,
+                          training=self.training if training is None else training,
+                          momentum=self.momentum, epsilon=self.epsilon, axis=self.axis)
+
+    def get_config(self):
+        return {"axis": self.axis, "momentum": self.momentum, "epsilon": self.epsilon,
+                "center": self.center, "scale": self.scale,
+                "beta_initializer": initializers.serialize(self.beta_initializer),
+                "gamma_initializer": initializers.serialize(self.gamma_initializer),
+                "num_features": self.num_features, "dtype": self.dtype.name, "name": self.name}
+
+    def extra_repr(self):
+        features = "" if self.num_features is None else f"{self.num_features}, "
+        return f"{features}axis={self.axis}, momentum={self.momentum}, epsilon={self.epsilon}"
+
+
+BatchNorm = BatchNormalization
+
+
+class _TorchBatchNorm(Module):
+    """PyTorch-style batch normalization over axis 1 of inputs with ``ndims`` dimensions."""
+
+    ndims = ()
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, dtype=np.float32):
+        super().__init__()
+        if not 0 <= momentum <= 1:
+            raise ValueError(f"{type(self).__name__}: momentum must lie in [0, 1], got {momentum}")
+        self.num_features = int(num_features)
+        self.eps = float(eps)
+        self.momentum = float(momentum)
+        self.affine = bool(affine)
+        self.dtype = np.dtype(dtype)
+        if self.affine:
+            self.weight = Parameter(np.ones(self.num_features, dtype=self.dtype))
+            self.bias = Parameter(np.zeros(self.num_features, dtype=self.dtype))
+        else:
+            self.weight = self.bias = None
+        self.register_buffer("running_mean", np.zeros(self.num_features, dtype=self.dtype))
+        self.register_buffer("running_var", np.ones(self.num_features, dtype=self.dtype))
+
+    def forward(self, x):
+        x = cast_input(x, self.dtype)
+        if x.ndim not in self.ndims:
+            raise ValueError(f"{type(self).__name__}: expected a {' or '.join(map(str, self.ndims))}-D "
+                             f"input, got shape {x.shape}")
+        _check_channels(self, x, 1, self.num_features)
+        return batch_norm(x, self.weight, self.bias, self.running_mean, self.running_var,
+                          training=self.training, momentum=1.0 - self.momentum, epsilon=self.eps,
+                          axis=1, unbiased_moving_variance=True)
+
+    def get_config(self):
+        return {"num_features": self.num_features, "eps": self.eps, "momentum": self.momentum,
+                "affine": self.affine, "dtype": self.dtype.name}
+
+    def extra_repr(self):
+        return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}"
+
+
+@register_layer
+class BatchNorm1d(_TorchBatchNorm):
+    """PyTorch ``BatchNorm1d``: ``(N, C)`` or ``(N, C, L)`` inputs."""
+    ndims = (2, 3)
+
+
+@register_layer
+class BatchNorm2d(_TorchBatchNorm):
+    """PyTorch ``BatchNorm2d``: ``(N, C, H, W)`` inputs."""
+    ndims = (4,)
+
+
+@register_layer
+class BatchNorm3d(_TorchBatchNorm):
+    """PyTorch ``BatchNorm3d``: ``(N, C, D, H, W)`` inputs."""
+    ndims = (5,)

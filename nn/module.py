@@ -1,0 +1,395 @@
+"""``Parameter`` and ``Module``: the building blocks every layer and model is made of.
+
+A ``Module`` owns parameters (trainable ``Parameter`` tensors), buffers (plain numpy arrays saved
+with the weights, such as batch-norm running statistics) and child modules. Assigning one of them
+to an attribute registers it, in order, so ``named_parameters()`` can walk the tree and report
+dotted paths such as ``0.kernel`` or ``layers.1.weight``. Registered objects also live in the
+instance ``__dict__``, so reading ``self.kernel`` inside ``forward`` is an ordinary, fast attribute
+access.
+
+Calling a module runs ``forward`` inside ``autograd.scope(name)``, where ``name`` is the attribute
+under which its parent registered it: every op recorded on the way gets the module's dotted path as
+its ``scope``, which graph drawings use to cluster nodes by module.
+
+A module can be described as JSON (``get_config`` + the class name, see ``layer_to_config``) and
+rebuilt from it (``layer_from_config``) for every class decorated with ``register_layer``.
+"""
+import inspect
+
+import numpy as np
+
+from autograd import Tensor, no_grad, scope
+
+__all__ = ["Parameter", "Module", "register_layer", "layer_from_config", "layer_to_config",
+           "LoadResult"]
+
+
+class Parameter(Tensor):
+    """A trainable tensor: floating point and ``requires_grad=True``.
+
+    ``Parameter(data, name=None)``: numpy arrays keep their dtype (which must be floating point),
+    Python numbers and lists become float32.
+    """
+
+    __slots__ = ()
+
+    def __init__(self, data, name=None):
+        if isinstance(data, Tensor):
+            data = data.data
+        array = data if isinstance(data, np.ndarray) else np.asarray(data)
+        if not np.issubdtype(array.dtype, np.floating):
+            if isinstance(data, np.ndarray):
+                raise TypeError(f"Parameter: data must be floating point, got dtype {array.dtype}")
+            array = array.astype(np.float32)
+        super().__init__(array, requires_grad=True, name=name)
+
+    def __repr__(self):
+        return "Parameter" + super().__repr__()[len("Tensor"):].replace(", requires_grad=True", "")
+
+
+class LoadResult(tuple):
+    """What ``load_state_dict(strict=False)`` skipped: ``(missing_keys, unexpected_keys)``."""
+
+    def __new__(cls, missing_keys, unexpected_keys):
+        return super().__new__(cls, (missing_keys, unexpected_keys))
+
+    @property
+    def missing_keys(self):
+        """Names the module has but the state did not provide."""
+        return self[0]
+
+    @property
+    def unexpected_keys(self):
+        """Names in the state that the module does not have."""
+        return self[1]
+
+
+class Module:
+    """Base class of layers and models: override ``forward``; call the module to run it.
+
+    Subclasses must call ``super().__init__()`` before assigning parameters, buffers or child
+    modules. ``training`` (set recursively by ``train()`` / ``eval()``) switches layers such as
+    ``Dropout`` and ``BatchNorm`` between their training and inference behaviour.
+    """
+
+    _local_name = ""  # the attribute name under which the parent registered this module
+    _scope_label = None  # autograd.scope(_local_name), made once (scopes may be re-entered)
+    built = True  # False for layers whose parameter shapes wait for the first input
+
+    def __init__(self, name=None):
+        d = self.__dict__
+        d["_parameters"] = {}
+        d["_buffers"] = {}
+        d["_modules"] = {}
+        d["training"] = True
+        d["name"] = name
+
+    # ------------------------------------------------------------------ running
+    def forward(self, *args, **kwargs):
+        """The computation of this module; subclasses override it."""
+        raise NotImplementedError(f"{type(self).__name__} must define forward()")
+
+    def __call__(self, *args, **kwargs):
+        label = self._scope_label
+        if label is None:  # a root module adds nothing to the path
+            return self.forward(*args, **kwargs)
+        with label:
+            return self.forward(*args, **kwargs)
+
+    def build(self, input_shape, dtype=np.float32):
+        """Create every lazily sized parameter for inputs of ``input_shape`` (batch axis first;
+        ``None`` entries count as 1) by running a batch of zeros through the module in inference
+        mode, without recording a graph. Returns the output shape (``None`` for the batch axis
+        when it was given as ``None``)."""
+        shape = tuple(input_shape)
+        zeros = np.zeros(tuple(1 if n is None else int(n) for n in shape), dtype=dtype)
+        modes = [(m, m.training) for m in self.modules()]
+        self.eval()
+        try:
+            with no_grad():
+                out = self(Tensor(zeros))
+        finally:
+            for m, mode in modes:
+                m.__dict__["training"] = mode
+        out_shape = tuple(np.shape(out.data if isinstance(out, Tensor) else out))
+        if shape and shape[0] is None and out_shape:
+            out_shape = (None,) + out_shape[1:]
+        return out_shape
+
+    # ------------------------------------------------------------------ registration
+    def __setattr__(self, name, value):
+        d = self.__dict__
+        registries = d.get("_parameters"), d.get("_modules"), d.get("_buffers")
+        if isinstance(value, (Parameter, Module)) and registries[0] is None:
+            raise AttributeError(f"{type(self).__name__}: call super().__init__() before assigning "
+                                 f"the {type(value).__name__} {name!r}")
+        if registries[0] is None:
+            object.__setattr__(self, name, value)
+            return
+        params, modules, buffers = registries
+        if isinstance(value, Parameter):
+            self._unregister(name)
+            params[name] = value
+        elif isinstance(value, Module):
+            self._unregister(name)
+            modules[name] = value
+            value._registered_as(name)
+        elif name in params:
+            if value is not None:
+                raise TypeError(f"{type(self).__name__}.{name} is a parameter: assign a Parameter "
+                                f"(or None to remove it), got {type(value).__name__}")
+            del params[name]
+        elif name in modules:
+            if value is not None:
+                raise TypeError(f"{type(self).__name__}.{name} is a child module: assign a Module "
+                                f"(or None to remove it), got {type(value).__name__}")
+            del modules[name]
+        elif name in buffers:
+            if value is not None:
+                value = _buffer_array(value, f"{type(self).__name__}.{name}")
+                buffers[name] = value
+            else:
+                del buffers[name]
+        object.__setattr__(self, name, value)
+
+    def _registered_as(self, name):
+        """Remember the name the parent registered this module under (its ops' scope label)."""
+        self.__dict__["_local_name"] = name
+        self.__dict__["_scope_label"] = scope(name) if name else None
+
+    def __delattr__(self, name):
+        self._unregister(name)
+        object.__delattr__(self, name)
+
+    def _unregister(self, name):
+        for registry in (self._parameters, self._modules, self._buffers):
+            registry.pop(name, None)
+
+    def register_buffer(self, name, array):
+        """Register ``array`` (a numpy array, saved in ``state_dict`` but not trained) as
+        attribute ``name``; e.g. batch-norm running statistics."""
+        if "_buffers" not in self.__dict__:
+            raise AttributeError(f"{type(self).__name__}: call super().__init__() before register_buffer")
+        if not isinstance(name, str) or not name or "." in name:
+            raise ValueError(f"register_buffer: name must be a non-empty string without dots, got {name!r}")
+        array = _buffer_array(array, f"{type(self).__name__}.register_buffer({name!r})")
+        self._unregister(name)
+        self._buffers[name] = array
+        object.__setattr__(self, name, array)
+
+    def register_parameter(self, name, param):
+        """Register ``param`` (a ``Parameter``, or None for an absent one) as attribute ``name``."""
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(f"register_parameter: expected a Parameter, got {type(param).__name__}")
+        if param is None:
+            self._unregister(name)
+            object.__setattr__(self, name, None)
+        else:
+            setattr(self, name, param)
+
+    def add_module(self, name, module):
+        """Register ``module`` as the child called ``name`` (names may be digits, as in
+        ``Sequential``)."""
+        if not isinstance(module, Module):
+            raise TypeError(f"add_module: expected a Module, got {type(module).__name__}")
+        if not isinstance(name, str) or not name or "." in name:
+            raise ValueError(f"add_module: name must be a non-empty string without dots, got {name!r}")
+        setattr(self, name, module)
+
+    # ------------------------------------------------------------------ walking the tree
+    def named_modules(self, prefix=""):
+        """``(dotted path, module)`` for this module (path ``prefix``) and every descendant,
+        depth first, each module once."""
+        seen = set()
+        stack = [(prefix, self)]
+        while stack:
+            path, module = stack.pop()
+            if id(module) in seen:
+                continue
+            seen.add(id(module))
+            yield path, module
+            children = list(module._modules.items())
+            for name, child in reversed(children):
+                stack.append((f"{path}.{name}" if path else name, child))
+
+    def modules(self):
+        """This module and every descendant, each once."""
+        for _, module in self.named_modules():
+            yield module
+
+    def named_children(self):
+        """``(name, module)`` for the direct children, in registration order."""
+        return iter(list(self._modules.items()))
+
+    def children(self):
+        """The direct child modules, in registration order."""
+        return iter(list(self._modules.values()))
+
+    def named_parameters(self, prefix=""):
+        """``(dotted path, Parameter)`` for every parameter of the tree, each once, in
+        registration order (a module's own parameters before its children's)."""
+        seen = set()
+        for path, module in self.named_modules(prefix):
+            for name, p in module._parameters.items():
+                if id(p) not in seen:
+                    seen.add(id(p))
+                    yield (f"{path}.{name}" if path else name), p
+
+    def parameters(self):
+        """Every ``Parameter`` of the tree, each once, in registration order (a list)."""
+        return [p for _, p in self.named_parameters()]
+
+    def named_buffers(self, prefix=""):
+        """``(dotted path, array)`` for every buffer of the tree."""
+        for path, module in self.named_modules(prefix):
+            for name, array in module._buffers.items():
+                yield (f"{path}.{name}" if path else name), array
+
+    def buffers(self):
+        """Every buffer array of the tree (a list)."""
+        return [b for _, b in self.named_buffers()]
+
+    # ------------------------------------------------------------------ modes and gradients
+    def train(self, mode=True):
+        """Set training mode on this module and every descendant; returns self."""
+        mode = bool(mode)
+        for module in self.modules():
+            module.__dict__["training"] = mode
+        return self
+
+    def eval(self):
+        """Set inference mode (``train(False)``); returns self."""
+        return self.train(False)
+
+    def zero_grad(self):
+        """Forget the gradient of every parameter (``.grad = None``)."""
+        for p in self.parameters():
+            p.grad = None
+
+    def penalties(self):
+        """This module's own regularization terms (0-d Tensors); layers with
+        ``kernel_regularizer``-style arguments override it."""
+        return []
+
+    def regularization_loss(self):
+        """The sum of every module's ``penalties()``: a 0-d Tensor (0 when there are none)."""
+        total = None
+        for module in self.modules():
+            for term in module.penalties():
+                total = term if total is None else total + term
+        if total is None:
+            first = next(self.named_parameters(), None)
+            return Tensor(np.zeros((), dtype=np.float32 if first is None else first[1].dtype))
+        return total
+
+    # ------------------------------------------------------------------ saving and loading
+    def state_dict(self):
+        """A dict of dotted name -> numpy array (a copy) for every parameter and buffer."""
+        state = {name: p.data.copy() for name, p in self.named_parameters()}
+        state.update((name, array.copy()) for name, array in self.named_buffers())
+        return state
+
+    def load_state_dict(self, state, strict=True):
+        """Copy the arrays in ``state`` (dotted name -> array) into the parameters and buffers,
+        in place (optimizers holding the parameters keep working).
+
+        Shapes must match. With ``strict`` every name must match too; otherwise the missing and
+        unexpected names are returned as ``LoadResult(missing_keys, unexpected_keys)``. Nothing is
+        changed when an error is raised.
+        """
+        targets = {name: p.data for name, p in self.named_parameters()}
+        targets.update(self.named_buffers())
+        missing = [name for name in targets if name not in state]
+        unexpected = [name for name in state if name not in targets]
+        mismatched = []
+        for name, target in targets.items():
+            if name in state and np.shape(state[name]) != target.shape:
+                mismatched.append(f"{name}: expected shape {target.shape}, got {np.shape(state[name])}")
+        problems = []
+        if strict and missing:
+            problems.append("missing: " + ", ".join(missing))
+        if strict and unexpected:
+            problems.append("unexpected: " + ", ".join(unexpected))
+        if mismatched:
+            problems.append("shape mismatch: " + "; ".join(mismatched))
+        if problems:
+            hint = ("" if self.built else " (the module is not built yet: run a batch through it "
+                    "or call build(input_shape) first)")
+            raise ValueError(f"load_state_dict into {type(self).__name__}: " + " | ".join(problems) + hint)
+        for name, target in targets.items():
+            if name in state:
+                target[...] = np.asarray(state[name])
+        return LoadResult(missing, unexpected)
+
+    # ------------------------------------------------------------------ description
+    def get_config(self):
+        """The constructor arguments as a JSON-able dict; layers override it. The default works
+        for modules whose constructor needs no arguments."""
+        signature = inspect.signature(type(self).__init__)
+        required = [p.name for p in list(signature.parameters.values())[1:]
+                    if p.default is p.empty and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+        if required:
+            raise NotImplementedError(f"{type(self).__name__}.get_config: the constructor needs "
+                                      f"{required}; override get_config() to return them")
+        return {}
+
+    @classmethod
+    def from_config(cls, config):
+        """Build the module from the dict ``get_config`` returned."""
+        return cls(**config)
+
+    def extra_repr(self):
+        """The text inside the parentheses of this module's ``repr`` line."""
+        return ""
+
+    def __repr__(self):
+        head = f"{type(self).__name__}({self.extra_repr()}"
+        if not self._modules:
+            return head + ")"
+        lines = [head]
+        for name, child in self._modules.items():
+            body = repr(child).replace("\n", "\n  ")
+            lines.append(f"  ({name}): {body}")
+        return "\n".join(lines) + "\n)"
+
+
+def _buffer_array(value, where):
+    if isinstance(value, Tensor):
+        value = value.data
+    if not isinstance(value, np.ndarray):
+        raise TypeError(f"{where}: a buffer must be a numpy array, got {type(value).__name__}")
+    return value
+
+
+# ---------------------------------------------------------------------- JSON descriptions
+_LAYER_CLASSES = {}
+
+
+def register_layer(cls):
+    """Class decorator: make ``cls`` rebuildable by ``layer_from_config`` under its class name
+    (a later class with the same name replaces the earlier one)."""
+    if not (isinstance(cls, type) and issubclass(cls, Module)):
+        raise TypeError(f"register_layer: expected a Module subclass, got {cls!r}")
+    _LAYER_CLASSES[cls.__name__] = cls
+    return cls
+
+
+def layer_to_config(layer):
+    """``{'class_name': ..., 'config': layer.get_config()}`` for a registered layer class."""
+    name = type(layer).__name__
+    if _LAYER_CLASSES.get(name) is not type(layer):
+        raise ValueError(f"layer_to_config: {name} is not registered; decorate the class with "
+                         "nn.module.register_layer to save it as JSON")
+    return {"class_name": name, "config": layer.get_config()}
+
+
+def layer_from_config(config):
+    """Rebuild a layer from ``{'class_name': ..., 'config': {...}}`` (see ``layer_to_config``)."""
+    if not isinstance(config, dict) or "class_name" not in config:
+        raise ValueError(f"layer_from_config: expected a dict with 'class_name' and 'config', got {config!r}")
+    name = config["class_name"]
+    cls = _LAYER_CLASSES.get(name)
+    if cls is None:
+        raise ValueError(f"layer_from_config: unknown layer class {name!r}; registered: "
+                         f"{sorted(_LAYER_CLASSES)}")
+    return cls.from_config(dict(config.get("config") or {}))
