@@ -1,0 +1,58 @@
+"""Stochastic gradient descent, with optional (Nesterov) momentum."""
+import numpy as np
+
+from .optimizer import Optimizer, fraction
+
+__all__ = ["SGD"]
+
+
+class SGD(Optimizer):
+    """Gradient descent, with momentum in PyTorch's form.
+
+    Update, with ``g`` the gradient (after clipping and ``g += weight_decay * w``)::
+
+        momentum == 0:   w -= lr * g
+        momentum  > 0:   v = momentum * v + g;   w -= lr * v
+        nesterov=True:   v = momentum * v + g;   w -= lr * (g + momentum * v)
+
+    ``v`` starts at zero. The tutorial form ``v = gamma * v + eta * g; w -= v`` (and Keras's
+    ``v = momentum * v - lr * g; w += v``) keeps ``lr`` inside the velocity: it is ``lr`` times
+    ours, so both give the same trajectory while the learning rate is constant (they differ only
+    in how a changed lr affects the accumulated velocity).
+
+    Defaults: ``lr=0.01, momentum=0, nesterov=False, weight_decay=0`` (Keras and PyTorch agree).
+    ``weight_decay`` is L2 coupled to the gradient, as PyTorch's.
+    """
+
+    name = "sgd"
+    hyperparameters = {"lr": float, "momentum": float, "nesterov": bool, "weight_decay": float}
+
+    def __init__(self, params=None, lr=0.01, momentum=0.0, nesterov=False, weight_decay=0.0, *,
+                 clipnorm=None, clipvalue=None, global_clipnorm=None, learning_rate=None):
+        self.momentum = fraction(self, "momentum", momentum)
+        self.nesterov = bool(nesterov)
+        if self.nesterov and self.momentum == 0.0:
+            raise ValueError("SGD: nesterov=True needs momentum > 0")
+        super().__init__(params, lr, weight_decay, clipnorm, clipvalue, global_clipnorm,
+                         learning_rate, default_lr=0.01)
+
+    def _state_names(self):
+        return ("momentum",) if self.momentum > 0.0 else ()
+
+    def _update(self, slot, w, g, lr):
+        s = slot.scratch
+        momentum = self.momentum
+        if momentum == 0.0:
+            np.multiply(g, lr, out=s)
+            w -= s
+            return
+        velocity = slot.state["momentum"]
+        velocity *= momentum
+        velocity += g
+        if self.nesterov:
+            np.multiply(velocity, momentum, out=s)
+            s += g
+            s *= lr
+        else:
+            np.multiply(velocity, lr, out=s)
+        w -= s
