@@ -81,19 +81,19 @@ negative.defvjp(lambda g, ans, x: -g)
 
 
 def _power_dbase(g, ans, x, y):
-    from .elementwise import where
+    from .elementwise import logical_and, where
     with np.errstate(divide="ignore", invalid="ignore"):
         slope = g * y * x ** (y - 1)
     if np.ndim(y) == 0 and not hasattr(y, "_op"):
         return 0 * g if y == 0 else unbroadcast(slope, x.shape)
-    return unbroadcast(where((y == 0) & (x == 0), 0 * g, slope), x.shape)
+    return unbroadcast(where(logical_and(y == 0, x == 0), 0 * g, slope), x.shape)
 
 
 def _power_dexponent(g, ans, x, y):
-    from .elementwise import log, where
+    from .elementwise import log, logical_and, where
     with np.errstate(divide="ignore", invalid="ignore"):
         slope = g * ans * log(x)
-    return unbroadcast(where((x == 0) & (y >= 0), 0 * g, slope), y.shape)
+    return unbroadcast(where(logical_and(x == 0, y >= 0), 0 * g, slope), y.shape)
 
 
 power.defvjp(_power_dbase, _power_dexponent)

@@ -52,7 +52,7 @@ _erf_scalar = np.frompyfunc(math.erf, 1, 1)
 @primitive
 def erf(x):
     """The error function (exact to machine precision)."""
-    return _erf_scalar(x).astype(np.result_type(x, np.float16))
+    return np.asarray(_erf_scalar(x), dtype=np.result_type(x, np.float16))
 
 
 exp.defvjp(lambda g, ans, x: g * ans)
@@ -154,13 +154,21 @@ def astype_nondiff(x, dtype):
 @primitive
 def maximum(x, y):
     """Elementwise larger of x and y; on ties each receives half the gradient."""
-    return np.maximum(x, y)
+    try:
+        return np.maximum(x, y)
+    except ValueError:
+        raise ValueError(f"maximum: operands with shapes {np.shape(x)} and {np.shape(y)} cannot "
+                         "be broadcast together") from None
 
 
 @primitive
 def minimum(x, y):
     """Elementwise smaller of x and y; on ties each receives half the gradient."""
-    return np.minimum(x, y)
+    try:
+        return np.minimum(x, y)
+    except ValueError:
+        raise ValueError(f"minimum: operands with shapes {np.shape(x)} and {np.shape(y)} cannot "
+                         "be broadcast together") from None
 
 
 maximum.defvjp(lambda g, ans, x, y: unbroadcast(g * _tie_share(x, y, g.dtype), x.shape),

@@ -35,7 +35,7 @@ def _has_repeats_possible(index):
 def getitem(x, index):
     """``x[index]``: slices, integers, integer arrays, boolean masks, None and Ellipsis."""
     try:
-        return x[index]
+        return x[normalize_index(index)]
     except IndexError as error:
         raise IndexError(f"getitem: {error} (tensor shape {np.shape(x)})") from None
 
@@ -47,6 +47,7 @@ getitem.defvjp(lambda g, ans, x, index: scatter_add(g, index, x.shape))
 def scatter_add(g, index, shape):
     """Zeros of ``shape`` with ``g`` added at ``index`` (repeated indices accumulate)."""
     out = np.zeros(shape, dtype=np.result_type(g))
+    index = normalize_index(index)  # lists too: a repeated position must accumulate
     if _has_repeats_possible(index):
         np.add.at(out, index, g)
     else:

@@ -6,6 +6,7 @@ broadcast by summing over the broadcast axes (``unbroadcast``, used by every bro
 import numpy as np
 
 from ..primitive import primitive, primitive_vjp_all
+from ..tensor import Tensor
 
 
 def unbroadcast(g, shape):
@@ -27,9 +28,9 @@ def normalize_axes(axis, ndim, op):
     axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
     result = []
     for a in axes:
-        if not -ndim <= a < ndim or (ndim == 0 and a not in (0, -1)):
+        if not -ndim <= a < ndim:
             raise ValueError(f"{op}: axis {a} is out of range for a tensor with {ndim} dimensions")
-        result.append(int(a) % max(ndim, 1))
+        result.append(int(a) % ndim)
     if len(set(result)) != len(result):
         raise ValueError(f"{op}: repeated axis in {axis}")
     return tuple(sorted(result))
@@ -76,6 +77,12 @@ broadcast_to.defvjp(lambda g, ans, x, shape: unbroadcast(g, x.shape))
 @primitive
 def transpose(x, axes=None):
     """Permute the axes (reverse them when ``axes`` is None)."""
+    if axes is not None:
+        ndim = np.ndim(x)
+        normalized = sorted(a % ndim if -ndim <= a < ndim else a for a in axes)
+        if len(axes) != ndim or normalized != list(range(ndim)):
+            raise ValueError(f"transpose: axes {tuple(axes)} are not a permutation of the {ndim} "
+                             f"axes of shape {np.shape(x)}")
     return np.transpose(x, axes)
 
 
@@ -91,6 +98,8 @@ transpose.defvjp(_transpose_vjp)
 @primitive
 def swapaxes(x, axis1, axis2):
     """Exchange two axes."""
+    normalize_axes(axis1, np.ndim(x), "swapaxes")
+    normalize_axes(axis2, np.ndim(x), "swapaxes")
     return np.swapaxes(x, axis1, axis2)
 
 
@@ -112,6 +121,8 @@ squeeze.defvjp(lambda g, ans, x, axis=None: reshape(g, x.shape))
 @primitive
 def expand_dims(x, axis):
     """Insert axes of length one at ``axis`` (int or tuple)."""
+    new_count = 1 if isinstance(axis, (int, np.integer)) else len(axis)
+    normalize_axes(axis, np.ndim(x) + new_count, "expand_dims")
     return np.expand_dims(x, axis)
 
 
@@ -200,14 +211,25 @@ def split(x, indices_or_sections, axis=0):
 
 
 def _pad_width(pad_width, ndim):
-    return np.broadcast_to(np.asarray(pad_width, dtype=int).reshape(-1, 2) if np.ndim(pad_width) else
-                           np.full((1, 2), int(pad_width)), (ndim, 2))
+    """numpy's ``pad_width`` forms as an (ndim, 2) array of (before, after) counts."""
+    widths = np.asarray(pad_width, dtype=int)
+    try:
+        widths = np.broadcast_to(widths.reshape(-1, 2) if widths.ndim else np.full((1, 2), widths),
+                                 (ndim, 2))
+    except ValueError:
+        raise ValueError(f"pad: pad_width {pad_width!r} does not fit a tensor with {ndim} "
+                         "dimensions (use an int, (before, after), or one pair per axis)") from None
+    if np.any(widths < 0):
+        raise ValueError(f"pad: pad_width {pad_width!r} has negative entries")
+    return widths
 
 
 @primitive
 def pad(x, pad_width, constant_values=0):
     """Pad with a constant (numpy's ``pad_width`` forms: int, (before, after), per-axis pairs)."""
     widths = _pad_width(pad_width, np.ndim(x))
+    if np.ndim(x) == 0:  # no axis to pad (numpy's pad rejects the empty width table)
+        return np.array(x)
     return np.pad(x, widths, mode="constant", constant_values=constant_values)
 
 
@@ -219,10 +241,19 @@ def _pad_vjp(g, ans, x, pad_width, constant_values=0):
 pad.defvjp(_pad_vjp)
 
 
-@primitive
-def astype(x, dtype):
-    """``x`` converted to ``dtype``; the gradient is converted back."""
+@primitive(name="astype")
+def _astype_float(x, dtype):
     return np.asarray(x).astype(dtype)
 
 
-astype.defvjp(lambda g, ans, x, dtype: astype(g, x.dtype))
+_astype_float.defvjp(lambda g, ans, x, dtype: astype(g, x.dtype))
+
+
+def astype(x, dtype):
+    """``x`` converted to ``dtype``; the gradient is converted back. Converting to an integer or
+    bool dtype ends the graph: such tensors cannot require grad."""
+    if np.issubdtype(np.dtype(dtype), np.inexact):
+        return _astype_float(x, dtype)
+    data = x.data if isinstance(x, Tensor) else x
+    converted = np.asarray(data).astype(dtype)
+    return Tensor(converted) if isinstance(x, Tensor) else converted
