@@ -98,10 +98,13 @@ class Node:
 
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+# Frames of interactive shells (Jupyter, IPython) that would bury the user's own lines.
+_INTERPRETER_SHELLS = tuple(os.sep + name + os.sep for name in ("IPython", "ipykernel", "asyncio", "tornado"))
 
 
 def _creation_trace():
     """The user's stack at op creation, without the engine's own frames."""
     frames = traceback.extract_stack()[:-2]
-    user = [f for f in frames if not os.path.abspath(f.filename).startswith(_PACKAGE_DIR)]
+    user = [f for f in frames if not os.path.abspath(f.filename).startswith(_PACKAGE_DIR)
+            and not any(part in f.filename for part in _INTERPRETER_SHELLS)]
     return user or frames

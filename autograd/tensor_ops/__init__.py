@@ -3,6 +3,8 @@ import numpy as np
 
 from ..tensor import Tensor
 from .arithmetic import add, divide, multiply, negative, power, subtract
+from .conv import conv, conv1d, conv2d, conv3d, conv_transpose
+from .pool import avg_pool, global_avg_pool, global_max_pool, max_pool
 from .creation import (arange, eye, full, full_like, generator, ones, ones_like, rand, rand_like,
                        randn, randn_like, seed, tensor, zeros, zeros_like)
 from .elementwise import (absolute, clip, cos, elu, equal, erf, exp, gelu, greater, greater_equal,
