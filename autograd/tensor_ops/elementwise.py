@@ -35,7 +35,28 @@ tanh = _unary(np.tanh, "tanh", "Hyperbolic tangent.")
 sin = _unary(np.sin, "sin", "Sine.")
 cos = _unary(np.cos, "cos", "Cosine.")
 softplus = _unary(lambda x: np.logaddexp(0, x), "softplus", "log(1 + exp(x)), stable for large |x|.")
-relu = _unary(lambda x: np.maximum(x, 0), "relu", "max(x, 0) (derivative 0 at 0).")
+_ZEROS = {}
+
+
+def _zeros_like(x):
+    """A shared, never-written array of zeros shaped like ``x``: ``np.maximum`` against an array
+    runs about three times faster than against the scalar 0."""
+    key = (x.shape, x.dtype)
+    zeros = _ZEROS.get(key)
+    if zeros is None:
+        if len(_ZEROS) > 16:
+            _ZEROS.clear()
+        zeros = _ZEROS[key] = np.zeros(x.shape, x.dtype)
+        zeros.flags.writeable = False
+    return zeros
+
+
+def _relu(x):
+    x = np.asarray(x)
+    return np.maximum(x, _zeros_like(x)) if x.size >= 4096 else np.maximum(x, 0)
+
+
+relu = _unary(_relu, "relu", "max(x, 0) (derivative 0 at 0).")
 
 
 def _sigmoid(x):

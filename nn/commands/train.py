@@ -1,0 +1,197 @@
+"""Train a model on MNIST, Fashion-MNIST or the two moons, then save it and its learning curve.
+
+The default run is the seed recipe: pixels scaled to [0, 1] as float32 rows of 784, one-hot
+labels, ``Dense(512, relu) -> Dense(10, softmax)``, categorical cross-entropy, RMSprop, batch 128,
+5 epochs; then the test loss and accuracy are printed, and ``model.npz`` and
+``learning_curve.png`` are written to the output directory (``runs/<dataset>-<model>``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+__all__ = ["DATASETS", "DatasetChoice", "add_arguments", "run", "load_dataset"]
+
+MOONS_SAMPLES = 2000
+MOONS_NOISE = 0.2
+MOONS_TEST_FRACTION = 0.2
+
+
+@dataclass(frozen=True)
+class DatasetChoice:
+    """A dataset the command can train on."""
+
+    title: str
+    load: Callable  # (data_dir, download, seed) -> ((x_train, y_train), (x_test, y_test))
+    num_classes: int
+    is_image: bool
+    model_options: dict = field(default_factory=dict)  # passed to the model builder
+
+
+def _load_idx(loader_name: str) -> Callable:
+    def load(data_dir, download, seed):
+        from .. import data
+
+        return getattr(data, loader_name)(data_dir, download=download)
+
+    return load
+
+
+def _load_moons(data_dir, download, seed):
+    from ..data import make_moons
+
+    x, y = make_moons(MOONS_SAMPLES, noise=MOONS_NOISE, seed=seed)
+    split = int(len(x) * (1 - MOONS_TEST_FRACTION))
+    return (x[:split], y[:split]), (x[split:], y[split:])
+
+
+DATASETS = {
+    "mnist": DatasetChoice("MNIST", _load_idx("load_mnist"), 10, True),
+    "fashion-mnist": DatasetChoice("Fashion-MNIST", _load_idx("load_fashion_mnist"), 10, True),
+    "moons": DatasetChoice("two moons", _load_moons, 2, False, {"hidden_units": (16, 16)}),
+}
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+    if not value > 0 or not np.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {value}")
+    return value
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text!r}") from None
+    if not 0.0 <= value < 1.0:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {value}")
+    return value
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Declare the options of ``train``."""
+    from ..models import model_names
+    from ..optim import OPTIMIZERS
+
+    parser.add_argument("--dataset", choices=sorted(DATASETS), default="mnist",
+                        help="what to train on (default: mnist)")
+    parser.add_argument("--model", choices=model_names(), default="mlp",
+                        help="model architecture (default: mlp, the seed recipe)")
+    parser.add_argument("--epochs", type=_positive_int, default=5, help="default: 5")
+    parser.add_argument("--batch-size", type=_positive_int, default=128, help="default: 128")
+    parser.add_argument("--optimizer", choices=sorted(OPTIMIZERS), default="rmsprop",
+                        help="default: rmsprop")
+    parser.add_argument("--lr", type=_positive_float, default=None,
+                        help="learning rate (default: the optimizer's own default)")
+    parser.add_argument("--validation-split", type=_fraction, default=0.0,
+                        help="fraction of the training data held out for validation (default: 0)")
+    parser.add_argument("--data-dir", default=None,
+                        help="folder with the dataset files (default: $LUCIDGRAD_DATA, then the "
+                             "download cache)")
+    parser.add_argument("--no-download", action="store_true",
+                        help="fail instead of downloading a missing dataset")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    parser.add_argument("--output-dir", default=None,
+                        help="where to save model.npz and learning_curve.png "
+                             "(default: runs/<dataset>-<model>)")
+    parser.add_argument("--limit", type=_positive_int, default=None,
+                        help="train on the first N training samples only")
+    parser.add_argument("--verbose", type=int, choices=(1, 2), default=1,
+                        help="1: a progress bar per epoch (default); 2: one line per epoch")
+    parser.add_argument("--quiet", action="store_true",
+                        help="print only the test results and where files were saved")
+
+
+def load_dataset(name: str, data_dir=None, download: bool = True, seed: int = 0):
+    """Load dataset ``name`` as ``((x_train, y_train), (x_test, y_test))`` with integer labels."""
+    return DATASETS[name].load(data_dir, download, seed)
+
+
+def _inputs(x: np.ndarray, is_image: bool, layout: str) -> np.ndarray:
+    """Samples as float32 model inputs: images scaled to [0, 1] and shaped for ``layout``."""
+    x = np.asarray(x)
+    if is_image:
+        scaled = x.astype(np.float32) / np.float32(255.0)
+        if layout == "images":
+            return scaled.reshape(len(x), 1, *x.shape[1:])
+        return scaled.reshape(len(x), -1)
+    if layout == "images":
+        raise ValueError("this model expects images; choose an image dataset")
+    return x.astype(np.float32)
+
+
+def _error(message: str) -> int:
+    print(f"lucidgrad train: error: {message}", file=sys.stderr)
+    return 2
+
+
+def run(args: argparse.Namespace) -> int:
+    """Train as ``args`` says; returns 0, or 2 with a message when the data cannot be had."""
+    import nn
+    from ..data import DatasetError, to_categorical
+    from ..models import build_model, model_spec
+    from ..plotting import plot_learning_curves
+
+    dataset = DATASETS[args.dataset]
+    spec = model_spec(args.model)
+    nn.seed(args.seed)
+    try:
+        (x_train, y_train), (x_test, y_test) = load_dataset(
+            args.dataset, args.data_dir, not args.no_download, args.seed
+        )
+    except DatasetError as error:
+        return _error(str(error))
+    if args.limit is not None:
+        x_train, y_train = x_train[: args.limit], y_train[: args.limit]
+    try:
+        x_train = _inputs(x_train, dataset.is_image, spec.input_layout)
+        x_test = _inputs(x_test, dataset.is_image, spec.input_layout)
+    except ValueError as error:
+        return _error(f"--model {args.model} with --dataset {args.dataset}: {error}")
+    y_train = to_categorical(y_train, dataset.num_classes)
+    y_test = to_categorical(y_test, dataset.num_classes)
+
+    model = build_model(args.model, x_train.shape[1:], dataset.num_classes, **dataset.model_options)
+    optimizer = nn.optim.get(args.optimizer, **({} if args.lr is None else {"lr": args.lr}))
+    model.compile(optimizer=optimizer, loss="categorical_crossentropy", metrics=["accuracy"])
+    verbose = 0 if args.quiet else args.verbose
+    if not args.quiet:
+        print(f"{dataset.title}: {len(x_train)} training and {len(x_test)} test samples")
+        model.summary()
+    history = model.fit(
+        x_train, y_train, epochs=args.epochs, batch_size=args.batch_size,
+        validation_split=args.validation_split, verbose=verbose, seed=args.seed,
+    )
+    test_loss, test_accuracy = model.evaluate(x_test, y_test, batch_size=args.batch_size, verbose=0)
+    print(f"Test loss: {test_loss:.4f}")
+    print(f"Test accuracy: {test_accuracy:.4f}")
+
+    output_dir = Path(args.output_dir or os.path.join("runs", f"{args.dataset}-{args.model}"))
+    output_dir.mkdir(parents=True, exist_ok=True)
+    model_path = output_dir / "model.npz"
+    curve_path = output_dir / "learning_curve.png"
+    model.save(model_path)
+    plot_learning_curves(history, curve_path, title=f"{args.model} on {dataset.title}")
+    print(f"Saved the model to {model_path} and the learning curve to {curve_path}")
+    return 0

@@ -1,0 +1,143 @@
+"""``model_summary``: a Keras-like table of a model's layers, output shapes and parameter counts.
+
+Output shapes are found by running a batch of one zero sample through the model in inference
+mode without recording a graph, noting what each direct child returns. Parameter counts follow
+Keras: a layer's count includes its buffers (batch-norm running statistics), which are reported
+as non-trainable, as are parameters that do not require a gradient.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from autograd import Tensor, no_grad
+
+from ..module import Module
+
+__all__ = ["model_summary", "count_parameters"]
+
+_COLUMNS = ("Layer (type)", "Output Shape", "Param #")
+_WIDTHS = (34, 26, 12)
+
+
+def count_parameters(module: Module) -> tuple[int, int]:
+    """``(trainable, non_trainable)`` element counts of a module's parameters and buffers."""
+    trainable = non_trainable = 0
+    for _, p in module.named_parameters():
+        if p.requires_grad:
+            trainable += p.data.size
+        else:
+            non_trainable += p.data.size
+    for _, array in module.named_buffers():
+        non_trainable += array.size
+    return trainable, non_trainable
+
+
+def _bytes(module: Module, trainable: bool | None) -> int:
+    total = 0
+    for _, p in module.named_parameters():
+        if trainable is None or p.requires_grad == trainable:
+            total += p.data.nbytes
+    if trainable is not True:
+        total += sum(array.nbytes for _, array in module.named_buffers())
+    return total
+
+
+def _format_size(size: int) -> str:
+    for unit, scale in (("GB", 1024**3), ("MB", 1024**2), ("KB", 1024)):
+        if size >= scale:
+            return f"{size / scale:.2f} {unit}"
+    return f"{size} B"
+
+
+def _find_input_shape(model: Module, input_shape) -> tuple | None:
+    if input_shape is not None:
+        return tuple(input_shape)
+    known = getattr(model, "_input_shape", None)
+    if known is not None:
+        return tuple(known)
+    for module in model.modules():
+        declared = getattr(module, "declared_input_shape", None)
+        if declared is not None:
+            return tuple(declared)
+    return None
+
+
+def _output_shapes(model: Module, input_shape: tuple, rows: list) -> dict:
+    """Run one zero sample through ``model``; returns {id(child): output shape} for ``rows``."""
+    shapes = {}
+    modules = [module for _, module in rows]
+
+    def recording(module):
+        original = type(module).forward
+
+        def forward(*args, **kwargs):
+            out = original(module, *args, **kwargs)
+            shapes[id(module)] = _shape_of(out)
+            return out
+
+        return forward
+
+    dtype = np.dtype(np.float32)
+    for p in model.parameters():
+        dtype = p.data.dtype
+        break
+    modes = [(m, m.training) for m in model.modules()]
+    wrapped = [m for m in modules if m is not model and "forward" not in m.__dict__]
+    for module in wrapped:
+        module.__dict__["forward"] = recording(module)
+    try:
+        model.eval()
+        with no_grad():
+            out = model(Tensor(np.zeros((1,) + tuple(input_shape), dtype=dtype)))
+        shapes[id(model)] = _shape_of(out)
+    finally:
+        for module in wrapped:
+            module.__dict__.pop("forward", None)
+        for module, mode in modes:
+            module.__dict__["training"] = mode
+    return shapes
+
+
+def _shape_of(out) -> tuple | str:
+    if isinstance(out, (tuple, list)):
+        return "[" + ", ".join(str(_shape_of(o)) for o in out) + "]"
+    data = out.data if isinstance(out, Tensor) else np.asarray(out)
+    return (None,) + tuple(data.shape[1:]) if data.ndim else ()
+
+
+def _row(cells) -> str:
+    return "".join(f"{str(cell):<{width}}" for cell, width in zip(cells, _WIDTHS)).rstrip()
+
+
+def model_summary(model: Module, input_shape=None) -> str:
+    """The summary table of ``model`` as text (see the module docstring).
+
+    ``input_shape`` is one sample's shape (no batch axis); by default it is the shape seen by
+    ``fit``/``predict``/``build``, or the ``input_shape`` declared by a layer.
+    """
+    rows = list(model.named_children()) or [("", model)]
+    shape = _find_input_shape(model, input_shape)
+    if shape is None:
+        raise ValueError(
+            f"summary: the input shape of this {type(model).__name__} is unknown; pass "
+            "summary(input_shape=...) (one sample's shape, e.g. (784,)), give the first layer "
+            "input_shape=..., or call build()/fit() first"
+        )
+    shapes = _output_shapes(model, shape, rows)
+
+    width = sum(_WIDTHS)
+    title = model.name or type(model).__name__.lower()
+    lines = [f'Model: "{title}"', "_" * width, _row(_COLUMNS), "=" * width]
+    for index, (name, module) in enumerate(rows):
+        label = f"{name} ({type(module).__name__})" if name else type(module).__name__
+        trainable, frozen = count_parameters(module)
+        output = shapes.get(id(module), "?")
+        lines.append(_row((label, output, f"{trainable + frozen:,}")))
+        lines.append("" if index < len(rows) - 1 else "=" * width)
+    trainable, frozen = count_parameters(model)
+    lines.append(f"Total params: {trainable + frozen:,} ({_format_size(_bytes(model, None))})")
+    lines.append(f"Trainable params: {trainable:,} ({_format_size(_bytes(model, True))})")
+    lines.append(f"Non-trainable params: {frozen:,} ({_format_size(_bytes(model, False))})")
+    lines.append("_" * width)
+    return "\n".join(lines)
