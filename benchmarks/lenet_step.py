@@ -1,0 +1,284 @@
+"""One LeNet-like training step with lucidgrad tensors, against PyTorch CPU in the same process.
+
+The network and data match lenet_torch.py: batch 128 of 28x28 single-channel float32 images,
+conv 5x5 1->6, ReLU, max-pool 2, conv 5x5 6->16, ReLU, max-pool 2, flatten, dense 120, ReLU,
+dense 84, ReLU, dense 10, softmax cross-entropy (through log_softmax) and one plain SGD update.
+Everything is autograd Tensors and the conv/pool ops; the dense layers are ``x @ W + b``.
+
+Run ``python benchmarks/lenet_step.py``. It first checks that both libraries compute the same
+loss and gradients, then alternates the two implementations a few times and prints the median
+milliseconds per step and their ratio, twice: with glibc's default malloc, which hands freed
+heap memory back to the OS so that every step pays page faults again (both libraries suffer),
+and then with malloc told to keep it (``keep_freed_memory``). ``--breakdown`` also times every
+op of the graph (forward and each VJP) on its own, ``--profile`` prints a cProfile.
+
+Threads: numpy's BLAS reads its thread count when numpy is imported, so give both libraries
+the same count from the environment, e.g. ``OMP_NUM_THREADS=2 OPENBLAS_NUM_THREADS=2``
+(see harness.py). Nothing here is a test: the numbers depend on the machine and its load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import ctypes
+import pstats
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the project root, for autograd
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # harness and lenet_torch
+from harness import Table, default_threads, median, optional_import, print_header  # noqa: E402
+
+from autograd import Tensor, log_softmax, relu  # noqa: E402
+from autograd.tensor_ops.conv import conv2d  # noqa: E402
+from autograd.tensor_ops.pool import max_pool  # noqa: E402
+
+BATCH_SIZE = 128
+IMAGE_SIDE = 28
+CLASSES = 10
+LEARNING_RATE = 0.01
+
+
+def init_params(rng: np.random.Generator) -> dict[str, Tensor]:
+    """Weights and biases, uniform in +-1/sqrt(fan_in) (PyTorch's default scale), float32."""
+    shapes = {"conv1": ((6, 1, 5, 5), 6), "conv2": ((16, 6, 5, 5), 16),
+              "fc1": ((256, 120), 120), "fc2": ((120, 84), 84), "fc3": ((84, CLASSES), CLASSES)}
+    params = {}
+    for name, (w_shape, b_size) in shapes.items():
+        fan_in = int(np.prod(w_shape[1:])) if name.startswith("conv") else w_shape[0]
+        bound = 1.0 / np.sqrt(fan_in)
+        params[name + ".w"] = Tensor(rng.uniform(-bound, bound, w_shape).astype(np.float32),
+                                     requires_grad=True)
+        params[name + ".b"] = Tensor(rng.uniform(-bound, bound, b_size).astype(np.float32),
+                                     requires_grad=True)
+    return params
+
+
+def loss_fn(params: dict[str, Tensor], images: Tensor, targets: np.ndarray) -> Tensor:
+    """Mean softmax cross-entropy of the network on a batch (``targets`` one-hot, float32)."""
+    p = params
+    h = max_pool(relu(conv2d(images, p["conv1.w"], p["conv1.b"])), 2)
+    h = max_pool(relu(conv2d(h, p["conv2.w"], p["conv2.b"])), 2)
+    h = h.reshape(h.shape[0], -1)
+    h = relu(h @ p["fc1.w"] + p["fc1.b"])
+    h = relu(h @ p["fc2.w"] + p["fc2.b"])
+    logits = h @ p["fc3.w"] + p["fc3.b"]
+    return (log_softmax(logits) * targets).sum() * np.float32(-1.0 / len(targets))
+
+
+def make_step(seed: int = 0, batch_size: int = BATCH_SIZE):
+    """A closure running one training step on fixed random data; returns
+    ``(step, params, (images, targets))``."""
+    rng = np.random.default_rng(seed)
+    images = Tensor(rng.standard_normal((batch_size, 1, IMAGE_SIDE, IMAGE_SIDE), dtype=np.float32))
+    labels = rng.integers(0, CLASSES, batch_size)
+    targets = np.eye(CLASSES, dtype=np.float32)[labels]
+    params = init_params(rng)
+
+    def step() -> float:
+        for param in params.values():
+            param.grad = None
+        loss = loss_fn(params, images, targets)
+        loss.backward()
+        for param in params.values():
+            param.data -= LEARNING_RATE * param.grad
+        return loss.item()
+
+    return step, params, (images, targets)
+
+
+def lenet_step_ms(steps: int = 50, warmup: int = 5) -> float:
+    """Median milliseconds of one lucidgrad LeNet training step."""
+    step, _, _ = make_step()
+    for _ in range(warmup):
+        step()
+    seconds = []
+    for _ in range(steps):
+        start = time.perf_counter()
+        step()
+        seconds.append(time.perf_counter() - start)
+    return median(seconds) * 1e3
+
+
+def _graph_nodes(root):
+    """Every op node reachable from ``root``, each once."""
+    seen, stack, nodes = set(), [root], []
+    while stack:
+        node = stack.pop()
+        if id(node) in seen or node.op is None:
+            continue
+        seen.add(id(node))
+        nodes.append(node)
+        stack.extend(x for x in node.inputs if isinstance(x, Tensor))
+    return nodes
+
+
+def _best_ms(fn, repeat: int) -> float:
+    fn()
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return best * 1e3
+
+
+def _forward_functions() -> dict[int, object]:
+    """id(op) -> the numpy forward of every primitive defined in autograd.tensor_ops."""
+    import importlib
+    import pkgutil
+
+    import autograd.tensor_ops as package
+    forwards = {}
+    for info in pkgutil.iter_modules(package.__path__):
+        module = importlib.import_module(f"{package.__name__}.{info.name}")
+        for value in vars(module).values():
+            op = getattr(value, "op", None)
+            if op is not None and hasattr(value, "__wrapped__"):
+                forwards[id(op)] = value.__wrapped__
+    return forwards
+
+
+def op_breakdown(repeat: int = 20) -> list[tuple[str, float, float]]:
+    """(op, forward ms, backward ms) for every op of one step's graph, summed per op name,
+    largest first: each node's forward and the VJPs the backward pass runs, timed alone."""
+    _, params, (images, targets) = make_step()
+    loss = loss_fn(params, images, targets)
+    forwards = _forward_functions()
+    totals = defaultdict(lambda: [0.0, 0.0])
+    for node in _graph_nodes(loss):
+        op, args, params_ = node.op, node._args, node._params or {}
+        forward = forwards.get(id(op))
+        if forward is not None:
+            totals[op.name][0] += _best_ms(lambda: forward(*args, **params_), repeat)
+        g = np.ones_like(node.data)
+        for i in node._needs:
+            vjp = op.vjps[i]
+            totals[op.name][1] += _best_ms(lambda: vjp(g, node.data, *args, **params_), repeat)
+    return sorted(((name, f, b) for name, (f, b) in totals.items()), key=lambda r: -(r[1] + r[2]))
+
+
+def _torch_step_ms():
+    from lenet_torch import torch_lenet_step_ms
+    return torch_lenet_step_ms
+
+
+def keep_freed_memory() -> bool:
+    """Ask glibc's malloc to keep freed memory for reuse instead of handing it back to the OS.
+
+    By default glibc returns the top of the heap after a training step frees its activations,
+    and the next step pays a page fault for every 4 KiB it touches again (numpy and PyTorch
+    alike). This is what ``MALLOC_TRIM_THRESHOLD_``/``MALLOC_MMAP_THRESHOLD_`` do when set
+    before start-up. Returns False where glibc is not available.
+    """
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return False
+    m_trim_threshold, m_mmap_threshold = -1, -3
+    return bool(libc.mallopt(m_trim_threshold, 1 << 30)) and bool(libc.mallopt(m_mmap_threshold, 32 << 20))
+
+
+def compare(table: Table, label: str, rounds: int, steps: int, threads: int, with_torch: bool) -> None:
+    """Alternate lucidgrad and PyTorch steps ``rounds`` times; add both medians to ``table``."""
+    ours, theirs = [], []
+    for _ in range(rounds):
+        ours.append(lenet_step_ms(steps))
+        if with_torch:
+            theirs.append(_torch_step_ms()(threads, steps=steps))
+    workload = f"lenet step, {label}"
+    if theirs:
+        table.add(workload, f"torch, {threads} thread(s)", median(theirs) / 1e3, baseline=True)
+    table.add(workload, "lucidgrad", median(ours) / 1e3)
+    line = f"{label}: lucidgrad {median(ours):.2f} ms/step"
+    if theirs:
+        line += (f", torch {median(theirs):.2f} ms/step, ratio {median(ours) / median(theirs):.2f}x"
+                 f" (rounds: ours {', '.join(f'{m:.2f}' for m in ours)};"
+                 f" torch {', '.join(f'{m:.2f}' for m in theirs)})")
+    print(line)
+
+
+def check_against_torch() -> float:
+    """Largest relative difference between lucidgrad's and PyTorch's loss and gradients for the
+    same weights and batch (a sanity check that both time the same computation)."""
+    import torch
+
+    from lenet_torch import build_lenet
+
+    _, params, (images, targets) = make_step()
+    loss = loss_fn(params, images, targets)
+    loss.backward()
+    model = build_lenet()
+    layers = {"conv1": model[0], "conv2": model[3], "fc1": model[7], "fc2": model[9], "fc3": model[11]}
+    with torch.no_grad():
+        for name, layer in layers.items():
+            weight = params[name + ".w"].data
+            layer.weight.copy_(torch.from_numpy(weight if name.startswith("conv") else weight.T.copy()))
+            layer.bias.copy_(torch.from_numpy(params[name + ".b"].data))
+    torch_loss = torch.nn.functional.cross_entropy(
+        model(torch.from_numpy(images.data)), torch.from_numpy(targets.argmax(axis=1)))
+    torch_loss.backward()
+    worst = abs(loss.item() - torch_loss.item()) / abs(torch_loss.item())
+    for name, layer in layers.items():
+        for suffix, theirs in (("w", layer.weight.grad), ("b", layer.bias.grad)):
+            theirs = theirs.numpy() if name.startswith("conv") or suffix == "b" else theirs.numpy().T
+            ours = params[f"{name}.{suffix}"].grad
+            worst = max(worst, float(np.abs(ours - theirs).max() / np.abs(theirs).max()))
+    return worst
+
+
+def main(argv=None) -> None:
+    """Print lucidgrad's and PyTorch's median step times and their ratio, with glibc's default
+    malloc behaviour and then with freed memory kept for reuse."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--steps", type=int, default=50)
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="alternate the two implementations this many times (noisy machines)")
+    parser.add_argument("--threads", type=int, default=default_threads(),
+                        help="PyTorch intra-op threads (default: $OMP_NUM_THREADS, else all CPUs)")
+    parser.add_argument("--no-torch", action="store_true", help="time lucidgrad only")
+    parser.add_argument("--breakdown", action="store_true", help="time every op on its own")
+    parser.add_argument("--profile", action="store_true", help="cProfile 20 lucidgrad steps")
+    args = parser.parse_args(argv)
+
+    with_torch = not args.no_torch and optional_import("torch") is not None
+    if with_torch:
+        optional_import("torch").set_num_threads(args.threads)
+    print_header(f"LeNet-like training step (SGD), batch {BATCH_SIZE}, lucidgrad vs PyTorch CPU")
+    if with_torch:
+        print(f"same weights and batch: loss and gradients agree with PyTorch to a relative "
+              f"{check_against_torch():.1e}\n")
+
+    table = Table()
+    compare(table, "default malloc", args.rounds, args.steps, args.threads, with_torch)
+    if keep_freed_memory():
+        compare(table, "malloc keeps freed memory", args.rounds, args.steps, args.threads, with_torch)
+    print()
+    table.print()
+
+    if args.breakdown:
+        print("\nper op (best of 20, summed over the op's nodes):")
+        rows = op_breakdown()
+        print(f"{'op':<22}{'forward ms':>12}{'backward ms':>13}")
+        for name, f, b in rows:
+            print(f"{name:<22}{f:>12.3f}{b:>13.3f}")
+        print(f"{'total':<22}{sum(r[1] for r in rows):>12.3f}{sum(r[2] for r in rows):>13.3f}")
+
+    if args.profile:
+        step, _, _ = make_step()
+        step()
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for _ in range(20):
+            step()
+        profiler.disable()
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(15)
+
+
+if __name__ == "__main__":
+    main()
