@@ -8,8 +8,15 @@ themselves keep their own count under both profiles.
 """
 import os
 
-import pytest
-from hypothesis import HealthCheck, settings
+# One BLAS thread per test process. The suite runs in parallel worker processes (pytest -n), and
+# every worker's BLAS starting a thread per core makes matrix products many times slower. numpy
+# reads these variables when it is first imported, which has not happened yet at this point.
+if "PYTEST_XDIST_WORKER" in os.environ:
+    for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(_variable, "1")
+
+import pytest  # noqa: E402
+from hypothesis import HealthCheck, settings  # noqa: E402
 
 settings.register_profile(
     "dev",
