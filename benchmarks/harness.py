@@ -50,7 +50,7 @@ def optional_import(name: str):
 
 
 def set_threads(n: int) -> None:
-    """Use `n` intra-op threads in PyTorch when it is installed (numpy is fixed by the environment)."""
+    """Use `n` intra-op threads in PyTorch when it is installed; numpy's are fixed at import."""
     torch = optional_import("torch")
     if torch is not None:
         torch.set_num_threads(n)
@@ -91,6 +91,11 @@ def print_header(title: str) -> None:
         print(f"torch {torch.__version__}, intra-op threads {torch.get_num_threads()}")
     env = ", ".join(f"{name}={value}" for name, value in thread_settings().items())
     print(f"cpus {os.cpu_count()}; {env}")
+    threadpoolctl = optional_import("threadpoolctl")
+    if threadpoolctl is not None:  # reports the thread counts the native libraries really use
+        pools = ", ".join(f"{pool['internal_api']}={pool['num_threads']}"
+                          for pool in threadpoolctl.threadpool_info())
+        print(f"native thread pools: {pools}")
     print()
 
 
@@ -104,7 +109,7 @@ def format_seconds(seconds: float) -> str:
 
 
 class Table:
-    """Collects timing rows and prints them aligned, with each row's ratio to its workload's baseline.
+    """Collects timing rows and prints them aligned, each with its ratio to the workload's baseline.
 
     The baseline of a workload is the row added with `baseline=True`, or else its first row.
     """

@@ -232,6 +232,16 @@ def check_against_torch() -> float:
     return worst
 
 
+def collect(table, quick=False) -> None:
+    """Add the LeNet step rows (lucidgrad and, when installed, PyTorch) to ``table``."""
+    torch = optional_import("torch")
+    threads = default_threads()
+    if torch is not None:
+        torch.set_num_threads(threads)
+    compare(table, "batch 128", rounds=1 if quick else 3, steps=10 if quick else 50,
+            threads=threads, with_torch=torch is not None)
+
+
 def main(argv=None) -> None:
     """Print lucidgrad's and PyTorch's median step times and their ratio, with glibc's default
     malloc behaviour and then with freed memory kept for reuse."""

@@ -21,6 +21,7 @@ Run::
 from __future__ import annotations
 
 import argparse
+import statistics
 import math
 import os
 import sys
@@ -200,6 +201,22 @@ def timed_block(step, steps: int) -> float:
     for _ in range(steps):
         step()
     return (time.perf_counter() - start) / steps
+
+
+def collect(table, quick=False) -> None:
+    """Add RMSprop and Adam step times (ours against the hand-written loop) to ``table``."""
+    repeat, steps = (5, 5) if quick else (21, 10)
+    for label, ours_factory, hand_factory in CASES:
+        if ours_factory is None or label not in ("RMSprop", "Adam"):
+            continue
+        optimizer, _, hand_step, _ = build(ours_factory, hand_factory)
+        ours_times, hand_times = [], []
+        for _ in range(repeat):
+            ours_times.append(timed_block(optimizer.step, steps))
+            hand_times.append(timed_block(hand_step, steps))
+        workload = f"{label} step, seed-recipe parameters"
+        table.add(workload, "numpy by hand", statistics.median(hand_times), baseline=True)
+        table.add(workload, "nn.optim", statistics.median(ours_times))
 
 
 def main() -> None:
