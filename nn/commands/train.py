@@ -104,6 +104,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="default: rmsprop")
     parser.add_argument("--lr", type=_positive_float, default=None,
                         help="learning rate (default: the optimizer's own default)")
+    parser.add_argument("--momentum", type=_fraction, default=None,
+                        help="momentum for sgd or rmsprop (default: the optimizer's own, 0)")
+    parser.add_argument("--nesterov", action="store_true", help="Nesterov momentum (sgd)")
     parser.add_argument("--validation-split", type=_fraction, default=0.0,
                         help="fraction of the training data held out for validation (default: 0)")
     parser.add_argument("--data-dir", default=None,
@@ -173,7 +176,15 @@ def run(args: argparse.Namespace) -> int:
     y_test = to_categorical(y_test, dataset.num_classes)
 
     model = build_model(args.model, x_train.shape[1:], dataset.num_classes, **dataset.model_options)
-    optimizer = nn.optim.get(args.optimizer, **({} if args.lr is None else {"lr": args.lr}))
+    options = {} if args.lr is None else {"lr": args.lr}
+    if args.momentum is not None or args.nesterov:
+        if args.optimizer not in ("sgd", "rmsprop") or (args.nesterov and args.optimizer != "sgd"):
+            return _error(f"--momentum applies to sgd and rmsprop, --nesterov to sgd only "
+                          f"(got --optimizer {args.optimizer})")
+        options["momentum"] = 0.9 if args.momentum is None else args.momentum
+        if args.nesterov:
+            options["nesterov"] = True
+    optimizer = nn.optim.get(args.optimizer, **options)
     model.compile(optimizer=optimizer, loss="categorical_crossentropy", metrics=["accuracy"])
     verbose = 0 if args.quiet else args.verbose
     if not args.quiet:

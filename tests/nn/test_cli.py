@@ -65,6 +65,27 @@ def test_same_seed_same_model(tmp_path):
         np.testing.assert_array_equal(pa.data, pb.data)
 
 
+def test_momentum_options_reach_the_optimizer(tmp_path, monkeypatch):
+    calls = []
+    real_get = nn.optim.get
+
+    def spy(name, **options):
+        calls.append(dict(name=name, **options))
+        return real_get(name, **options)
+
+    monkeypatch.setattr(nn.optim, "get", spy)
+    assert cli.main(["train", "--dataset", "moons", "--epochs", "1", "--quiet", "--optimizer", "sgd",
+                     "--lr", "0.1", "--momentum", "0.8", "--nesterov",
+                     "--output-dir", str(tmp_path)]) == 0
+    assert calls[0] == {"name": "sgd", "lr": 0.1, "momentum": 0.8, "nesterov": True}
+
+
+def test_momentum_with_adam_is_refused(tmp_path, capsys):
+    assert cli.main(["train", "--dataset", "moons", "--optimizer", "adam", "--momentum", "0.9",
+                     "--output-dir", str(tmp_path)]) == 2
+    assert "--momentum applies to sgd and rmsprop" in capsys.readouterr().err
+
+
 def test_limit_uses_the_first_samples(tmp_path, capsys):
     assert cli.main(["train", "--dataset", "moons", "--epochs", "1", "--limit", "100",
                      "--batch-size", "10", "--output-dir", str(tmp_path), "--verbose", "2"]) == 0
