@@ -25,7 +25,7 @@ unless a probability falls below ``eps``.
 import numpy as np
 
 import autograd
-from autograd import Tensor, clip, log, log_softmax, relu, softplus
+from autograd import Tensor, clip, log, log_softmax, relu, softmax_cross_entropy, softplus
 
 __all__ = ["EPSILON", "Loss", "mean_squared_error", "mean_absolute_error", "huber",
            "binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy",
@@ -173,8 +173,11 @@ def categorical_crossentropy(y_true, y_pred, from_logits=False, reduction="mean"
 
 def _categorical(y_true, y_pred, from_logits, reduction):
     logits = y_pred if from_logits else _input_of(y_pred, _SOFTMAX)
-    if logits is not None:
-        log_p = log_softmax(logits, axis=-1)
+    if logits is not None:  # one fused op: its gradient is softmax(logits) - y_true
+        per_sample = softmax_cross_entropy(logits, y_true, axis=-1)
+        if reduction == "mean":
+            return per_sample.sum() * (1.0 / _samples(y_pred))
+        return per_sample.sum() if reduction == "sum" else per_sample
     else:
         p = y_pred / y_pred.sum(axis=-1, keepdims=True)
         log_p = log(clip(p, EPSILON, 1.0 - EPSILON))

@@ -51,3 +51,29 @@ matmul.defvjp(_matmul_dx, _matmul_dy)
 def dot(x, y):
     """Inner product of two 1-D tensors, or matmul for higher dimensions."""
     return matmul(x, y)
+
+
+@primitive
+def affine(x, kernel, bias):
+    """``x @ kernel + bias`` as one op (a dense layer): ``kernel`` (in, out), ``bias`` (out,).
+    Saves a pass and an array over matmul-then-add, as the bias goes into the fresh product."""
+    kernel_shape, bias_shape = np.shape(kernel), np.shape(bias)
+    if len(kernel_shape) != 2 or bias_shape != kernel_shape[1:]:
+        raise ValueError(f"affine: expected kernel (in, out) and bias (out,), got shapes "
+                         f"{kernel_shape} and {bias_shape}")
+    out = matmul(x, kernel)
+    if type(out) is np.ndarray and out.ndim:
+        out += bias
+        return out
+    return out + bias
+
+
+def _affine_dbias(g, ans, x, kernel, bias):
+    if type(g) is np.ndarray and g.ndim == 2:
+        return np.ones(len(g), dtype=g.dtype) @ g  # a matrix-vector product beats sum(axis=0)
+    return unbroadcast(g, bias.shape)
+
+
+affine.defvjp(lambda g, ans, x, kernel, bias: _matmul_dx(g, ans, x, kernel),
+              lambda g, ans, x, kernel, bias: _matmul_dy(g, ans, x, kernel),
+              _affine_dbias)

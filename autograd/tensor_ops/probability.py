@@ -8,6 +8,7 @@ import numpy as np
 
 from ..primitive import nondifferentiable, primitive
 from .elementwise import exp
+from .shape import expand_dims
 
 
 @primitive
@@ -44,3 +45,26 @@ def _one_hot(labels, num_classes, dtype=np.float32):
 
 
 one_hot = nondifferentiable(_one_hot, "one_hot")
+
+
+@primitive
+def softmax_cross_entropy(logits, targets, axis=-1):
+    """``-sum(targets * log_softmax(logits))`` over ``axis`` as one op: the loss of each sample.
+
+    Its derivative is the classic ``softmax(logits) - targets`` (times the incoming gradient, and
+    times the sum of the targets for soft labels); stable for logits of any size."""
+    shifted = logits - np.max(logits, axis=axis, keepdims=True)
+    log_p = shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+    return -np.sum(targets * log_p, axis=axis)
+
+
+def _sce_dlogits(g, ans, logits, targets, axis=-1):
+    g = expand_dims(g, axis)
+    return g * (softmax(logits, axis=axis) * targets.sum(axis=axis, keepdims=True) - targets)
+
+
+def _sce_dtargets(g, ans, logits, targets, axis=-1):
+    return -expand_dims(g, axis) * log_softmax(logits, axis=axis)
+
+
+softmax_cross_entropy.defvjp(_sce_dlogits, _sce_dtargets)

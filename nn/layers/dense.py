@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-from autograd import add, matmul, transpose
+from autograd import add, affine, matmul, transpose
 
 from .. import initializers, regularizers
 from ..functional import cast_input
@@ -90,14 +90,12 @@ class Dense(Module):
             kernel = self.kernel
         else:
             x = cast_input(x, kernel.data.dtype)
+        bias = self.bias
         try:
-            y = matmul(x, kernel)
+            y = matmul(x, kernel) if bias is None else affine(x, kernel, bias)
         except ValueError as error:
             raise ValueError(f"Dense(units={self.units}): expected inputs with {kernel.shape[0]} "
                              f"features on the last axis, got shape {x.shape}") from error
-        bias = self.bias
-        if bias is not None:
-            y = add(y, bias)
         activation = self.activation
         return y if activation is None else activation(y)
 

@@ -159,7 +159,7 @@ def test_training_graph_is_clustered_by_layer():
         assert find(nodes, f"<B>{layer}.bias</B>") in inside
         ops = [n for n in inside if n.endswith("_op")]
         assert sorted(re.search(r"label=<(\w+)>", nodes[n]).group(1) for n in ops) == (
-            ["add", "matmul", "relu"] if layer == "0" else ["add", "matmul"])
+            ["affine", "relu"] if layer == "0" else ["affine"])
     images = find(nodes, "<B>images</B>")
     assert images not in sum(members.values(), [])
     assert "grad [" in nodes[find(nodes, "<B>0.kernel</B>")]

@@ -75,7 +75,7 @@ def test_saved_model_training_graph(tmp_path, saved_mlp):
     assert run("--model", str(saved_mlp), "-o", str(out)) == 0
     source = out.read_text(encoding="utf-8")
     for text in ("cluster_0", "cluster_1", "0: Dense", "<B>0.kernel</B>", "<B>1.bias</B>",
-                 "label=<log_softmax>", "float32 (4, 16)"):
+                 "label=<softmax_cross_entropy>", "float32 (4, 16)"):
         assert text in source
     assert re.search(r"<B>0\.kernel</B><BR/>float32 \(6, 16\)<BR/>data [^<]*<BR/>grad \[", source)
 

@@ -52,7 +52,7 @@ def test_dense_matches_numpy_and_keeps_float32():
     assert out.op.name == "relu"
 
 
-def test_dense_forward_is_one_matmul_one_add_one_activation():
+def test_dense_forward_is_one_affine_op_and_one_activation():
     layer = Dense(4, activation="sigmoid", input_dim=3)
     out = layer(Tensor(np.ones((2, 3), dtype=np.float32)))
     names = []
@@ -60,7 +60,9 @@ def test_dense_forward_is_one_matmul_one_add_one_activation():
     while node.op is not None:
         names.append(node.op.name)
         node = node.inputs[0]
-    assert names == ["sigmoid", "add", "matmul"]
+    assert names == ["sigmoid", "affine"]
+    bare = Dense(4, use_bias=False, input_dim=3)(Tensor(np.ones((2, 3), dtype=np.float32)))
+    assert bare.op.name == "matmul"
 
 
 def test_dense_applies_to_the_last_axis_of_higher_rank_inputs():
