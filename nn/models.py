@@ -75,3 +75,6 @@ def mlp(input_shape: tuple, num_classes: int, hidden_units=(512,), activation="r
     shape = {} if layers else {"input_shape": tuple(input_shape)}
     layers.append(Dense(num_classes, activation="softmax", **shape))
     return Sequential(layers)
+
+
+from . import conv_models  # noqa: E402,F401  (registers "cnn")

@@ -1,0 +1,51 @@
+"""Convolutional model builders for the ``lucidgrad train`` command.
+
+``cnn`` is a LeNet-style network for channels-first grey images ``(1, 28, 28)``: two blocks of
+convolution, batch normalization, ReLU and 2x2 max pooling, then a dense layer, dropout and a
+softmax classifier::
+
+    Conv2D(32, 3, same) BN ReLU MaxPool  ->  (32, 14, 14)
+    Conv2D(64, 3, same) BN ReLU MaxPool  ->  (64, 7, 7)
+    Flatten  Dense(128, relu)  Dropout(0.5)  Dense(num_classes, softmax)
+
+The convolutions have no bias: the batch normalization after them has its own shift.
+"""
+from .containers import Sequential
+from .layers import BatchNormalization, Conv2D, Dense, Dropout, Flatten, MaxPool2D, ReLU
+from .models import register_model
+
+__all__ = ["lenet"]
+
+
+@register_model("cnn", input_layout="images")
+def lenet(input_shape, num_classes, filters=(16, 32), kernel_size=5, padding="valid",
+          dense_units=256, batch_norm=True, bn_after_pool=True, bn_momentum=0.9, dropout=0.25,
+          **_):
+    """A LeNet-style CNN for images of ``input_shape`` ``(C, H, W)`` (channels first) and
+    ``num_classes`` classes; returns an uncompiled ``Sequential``.
+
+    ``filters`` gives one conv block (conv, optional batch norm, ReLU, 2x2 max pool) per entry;
+    ``dense_units`` the hidden dense layer (0 for none); ``dropout`` its dropout rate (0 for
+    none). Options it does not know are ignored.
+    """
+    input_shape = tuple(input_shape)
+    if len(input_shape) != 3:
+        raise ValueError(f"cnn: expected one image's shape (C, H, W), got {input_shape}")
+    layers = []
+    for index, count in enumerate(filters):
+        shape = {"input_shape": input_shape} if index == 0 else {}
+        if batch_norm and not bn_after_pool:
+            layers += [Conv2D(count, kernel_size, padding=padding, use_bias=False, **shape),
+                       BatchNormalization(momentum=bn_momentum), ReLU(), MaxPool2D(2)]
+        else:
+            layers += [Conv2D(count, kernel_size, padding=padding, activation="relu", **shape),
+                       MaxPool2D(2)]
+            if batch_norm:
+                layers.append(BatchNormalization(momentum=bn_momentum))
+    layers.append(Flatten())
+    if dense_units:
+        layers.append(Dense(dense_units, activation="relu"))
+        if dropout:
+            layers.append(Dropout(dropout))
+    layers.append(Dense(num_classes, activation="softmax"))
+    return Sequential(layers)

@@ -1,0 +1,425 @@
+"""Convolution layers over any number of spatial axes, in Keras's and PyTorch's flavours.
+
+All of them run one computation, ``autograd.conv`` (cross-correlation), on channels-first inputs
+``(N, C_in, *spatial)`` with a weight of layout ``(C_out, C_in // groups, *kernel)``:
+
+    y[n, o, p] = activation(bias[o] + sum_{c in group(o), k} weight[o, c, k] x[n, c, p * stride + k * dilation])
+
+    Keras style    ConvND(rank, filters, kernel_size, ...), Conv1D, Conv2D, Conv3D
+                   parameters ``kernel`` and ``bias``; input channels found on the first call
+                   (or from ``input_shape``); glorot-uniform kernel, zero bias
+    PyTorch style  Conv1d, Conv2d, Conv3d(in_channels, out_channels, kernel_size, ...)
+                   parameters ``weight`` and ``bias``; U(-1/sqrt(fan_in), 1/sqrt(fan_in)) init
+
+Unlike Keras, whose default ``data_format`` is channels last ``(N, *spatial, C)``, every layer
+here is channels first, as in PyTorch: a batch of grey 28x28 images is ``(N, 1, 28, 28)``.
+"""
+import math
+from collections import Counter
+
+import numpy as np
+
+from autograd import conv
+
+from .. import initializers, regularizers
+from ..functional import cast_input
+from ..module import Module, Parameter, register_layer
+from . import activations
+
+__all__ = ["ConvND", "Conv1D", "Conv2D", "Conv3D", "Conv1d", "Conv2d", "Conv3d"]
+
+_NAMES_USED = Counter()
+
+
+def unique_layer_name(prefix):
+    """Keras-style automatic layer names: ``prefix``, then ``prefix_1``, ``prefix_2``, ..."""
+    count = _NAMES_USED[prefix]
+    _NAMES_USED[prefix] += 1
+    return prefix if count == 0 else f"{prefix}_{count}"
+
+
+def spatial_axes_names(rank):
+    """``'H, W'`` for rank 2 (``'L'``, ``'D, H, W'``; ``'S1, ..., Sn'`` beyond 3)."""
+    names = {1: ["L"], 2: ["H", "W"], 3: ["D", "H", "W"]}.get(rank)
+    return ", ".join(names or [f"S{i + 1}" for i in range(rank)])
+
+
+def int_tuple(value, rank, what, where, minimum=1):
+    """``value`` (an int or ``rank`` ints) as a tuple of ``rank`` ints >= ``minimum``."""
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        values = (int(value),) * rank
+    else:
+        try:
+            values = tuple(int(v) for v in value)
+        except (TypeError, ValueError):
+            raise TypeError(f"{where}: {what} must be an int or a tuple of {rank} ints, "
+                            f"got {value!r}") from None
+        if len(values) != rank:
+            raise ValueError(f"{where}: {what} {value!r} must have {rank} entries, one per "
+                             f"spatial axis ({spatial_axes_names(rank)})")
+    if any(v < minimum for v in values):
+        raise ValueError(f"{where}: every entry of {what} must be >= {minimum}, got {value!r}")
+    return values
+
+
+def _padding(value, rank, where):
+    """'valid', 'same', an int, ``rank`` ints or ``rank`` (before, after) pairs, checked."""
+    if isinstance(value, str):
+        mode = value.lower()
+        if mode not in ("valid", "same"):
+            raise ValueError(f"{where}: padding must be 'valid', 'same', an int or a tuple, "
+                             f"got {value!r}")
+        return mode
+    if not isinstance(value, (int, np.integer, tuple, list)):
+        raise TypeError(f"{where}: padding must be 'valid', 'same', an int or a tuple, got {value!r}")
+    if isinstance(value, (int, np.integer)) or all(isinstance(v, (int, np.integer)) for v in value):
+        return int_tuple(value, rank, "padding", where, minimum=0)
+    pairs = tuple(tuple(int(v) for v in pair) for pair in value)
+    if len(pairs) != rank or any(len(p) != 2 or min(p) < 0 for p in pairs):
+        raise ValueError(f"{where}: padding {value!r} must be {rank} non-negative "
+                         "(before, after) pairs")
+    return pairs
+
+
+def _positive_int(value, what, where):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{where}: {what} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def _check_data_format(data_format, where):
+    if data_format not in (None, "channels_first"):
+        raise ValueError(f"{where}: only data_format='channels_first' (N, C, *spatial) is "
+                         f"supported, got {data_format!r}; move the channels axis to 1")
+
+
+def _jsonable(value):
+    """Tuples (nested) as lists, for layer configs."""
+    return [_jsonable(v) for v in value] if isinstance(value, tuple) else value
+
+
+class _Convolution(Module):
+    """What both flavours share: the geometry, the input checks and the forward computation.
+
+    ``_set_geometry`` checks and stores ``rank``, ``out_channels``, ``kernel_size``, ``stride``,
+    ``padding``, ``dilation`` and ``groups``; subclasses also set ``dtype`` (and ``activation``,
+    None by default), own the weight and bias, and define ``label`` (how error messages name
+    the layer).
+    """
+
+    activation = None
+
+    def _set_geometry(self, rank, out_channels, kernel_size, stride, padding, dilation, groups):
+        where = self.label
+        self.rank = _positive_int(rank, "rank", where)
+        self.out_channels = _positive_int(out_channels, "the number of output channels", where)
+        self.kernel_size = int_tuple(kernel_size, self.rank, "kernel_size", where)
+        self.stride = int_tuple(stride, self.rank, "stride", where)
+        self.padding = _padding(padding, self.rank, where)
+        self.dilation = int_tuple(dilation, self.rank, "dilation", where)
+        self.groups = _positive_int(groups, "groups", where)
+        if self.out_channels % self.groups:
+            raise ValueError(f"{where}: groups={self.groups} must divide the number of output "
+                             f"channels ({self.out_channels})")
+
+    @property
+    def label(self):
+        """The layer as error messages name it."""
+        return type(self).__name__
+
+    def _check_in_channels(self, in_channels):
+        """Raise unless ``groups`` divides ``in_channels``."""
+        if in_channels % self.groups:
+            raise ValueError(f"{self.label}: groups={self.groups} must divide the number of input "
+                             f"channels, got {in_channels}")
+
+    def _check_input(self, shape, in_channels):
+        """Raise a ValueError naming the layer unless ``shape`` is ``(N, in_channels, *spatial)``
+        with ``rank`` spatial axes (``in_channels`` None: any)."""
+        if len(shape) != self.rank + 2:
+            raise ValueError(f"{self.label}: expected input of shape (N, C, "
+                             f"{spatial_axes_names(self.rank)}) ({self.rank + 2} axes, channels "
+                             f"first), got shape {tuple(shape)}")
+        if in_channels is not None and shape[1] != in_channels:
+            raise ValueError(f"{self.label}: expected input with {in_channels} "
+                             f"channel{'s' * (in_channels != 1)}, got shape {tuple(shape)}")
+
+    def _convolve(self, x, weight, bias):
+        """``activation(conv(x, weight) + bias)`` on a Tensor already checked and cast."""
+        try:
+            y = conv(x, weight, bias, stride=self.stride, padding=self.padding,
+                     dilation=self.dilation, groups=self.groups)
+        except ValueError as error:  # e.g. a kernel larger than the padded input
+            raise ValueError(f"{self.label}: {error}") from None
+        activation = self.activation
+        return y if activation is None else activation(y)
+
+    def _geometry_repr(self, stride_name):
+        text = f"kernel_size={self.kernel_size}, {stride_name}={self.stride}"
+        if self.padding not in ("valid", (0,) * self.rank):
+            text += f", padding={self.padding!r}"
+        if self.dilation != (1,) * self.rank:
+            text += f", dilation={self.dilation}"
+        if self.groups != 1:
+            text += f", groups={self.groups}"
+        return text
+
+
+# ---------------------------------------------------------------------------- Keras style
+
+@register_layer
+class ConvND(_Convolution):
+    """Keras-style convolution with ``rank`` spatial axes, channels first: ``(N, C, *spatial)``.
+
+    ``filters`` output channels; ``kernel_size``, ``strides`` and ``dilation_rate`` are an int or
+    one int per spatial axis; ``padding`` is ``'valid'``, ``'same'`` (output size
+    ``ceil(size / stride)``), an int, one int per axis or one ``(before, after)`` pair per axis.
+    ``groups`` splits the channels into independent convolutions. The kernel has shape
+    ``(filters, C_in // groups, *kernel_size)``; initializers see Keras's layout
+    ``(*kernel_size, C_in // groups, filters)``, so their fans are Keras's.
+
+    The input channels come from the first input (or ``build``), from ``input_shape`` (one
+    sample, channels first: ``(C, *spatial)``, for the first layer of a ``Sequential``) or from
+    ``input_channels``. Keras's default ``data_format`` is channels last; here only
+    ``'channels_first'`` is accepted.
+    """
+
+    _takes_rank = True  # False for Conv1D/2D/3D, whose rank is fixed
+
+    def __init__(self, rank, filters, kernel_size, strides=1, padding="valid", dilation_rate=1,
+                 groups=1, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
+                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
+                 input_shape=None, input_channels=None, data_format=None, dtype=np.float32,
+                 name=None):
+        super().__init__(name=name)
+        if name is None:
+            self.name = unique_layer_name(f"conv{rank}d")
+        self._set_geometry(rank, filters, kernel_size, strides, padding, dilation_rate, groups)
+        _check_data_format(data_format, self.label)
+        self.activation = activations.get(activation)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.dtype = np.dtype(dtype)
+        if not np.issubdtype(self.dtype, np.floating):
+            raise TypeError(f"{self.label}: dtype must be floating point, got {self.dtype}")
+        self.kernel = None
+        self.bias = None
+        self.built = False
+        if input_shape is not None:
+            input_shape = tuple(None if n is None else int(n) for n in input_shape)
+            if len(input_shape) != self.rank + 1 or input_shape[0] is None:
+                raise ValueError(f"{self.label}: input_shape must be one sample's shape (C, "
+                                 f"{spatial_axes_names(self.rank)}), channels first, with C "
+                                 f"known; got {input_shape}")
+            if input_channels is not None and input_channels != input_shape[0]:
+                raise ValueError(f"{self.label}: input_shape {input_shape} has {input_shape[0]} "
+                                 f"channels but input_channels is {input_channels}")
+            input_channels = input_shape[0]
+        self.declared_input_shape = input_shape  # one sample, for Sequential
+        if input_channels is not None:
+            self._create_weights(_positive_int(input_channels, "input_channels", self.label))
+
+    @property
+    def filters(self):
+        """The number of output channels."""
+        return self.out_channels
+
+    @property
+    def strides(self):
+        """The stride per spatial axis (Keras's name)."""
+        return self.stride
+
+    @property
+    def dilation_rate(self):
+        """The dilation per spatial axis (Keras's name)."""
+        return self.dilation
+
+    @property
+    def input_channels(self):
+        """The number of input channels (None until built)."""
+        return None if self.kernel is None else self.kernel.shape[1] * self.groups
+
+    @property
+    def label(self):
+        return f"{type(self).__name__} {self.name!r}"
+
+    def _create_weights(self, in_channels):
+        self._check_in_channels(in_channels)
+        keras_shape = self.kernel_size + (in_channels // self.groups, self.out_channels)
+        kernel = self.kernel_initializer(keras_shape, dtype=self.dtype)
+        # Keras layout (*kernel, C_in/groups, C_out) -> (C_out, C_in/groups, *kernel)
+        order = (self.rank + 1, self.rank) + tuple(range(self.rank))
+        self.kernel = Parameter(np.ascontiguousarray(np.transpose(kernel, order)))
+        if self.use_bias:
+            self.bias = Parameter(self.bias_initializer((self.out_channels,), dtype=self.dtype))
+        self.built = True
+
+    def build(self, input_shape, dtype=None):
+        """Create the kernel and bias for inputs of ``input_shape`` ``(N, C, *spatial)`` (only C
+        matters). Returns the output shape."""
+        input_shape = tuple(input_shape)
+        self._check_input(input_shape, self.input_channels)
+        if input_shape[1] is None:
+            raise ValueError(f"{self.label}: cannot build from input shape {input_shape}; the "
+                             "channels axis (1) must be known")
+        if self.kernel is None:
+            self._create_weights(int(input_shape[1]))
+        if any(n is None for n in input_shape[2:]):
+            return (input_shape[0], self.out_channels) + (None,) * self.rank
+        return super().build(input_shape)
+
+    def forward(self, x):
+        x = cast_input(x, self.dtype if self.kernel is None else self.kernel.data.dtype)
+        if self.kernel is None:
+            self._check_input(x.shape, None)
+            self._create_weights(x.shape[1])
+        else:
+            self._check_input(x.shape, self.kernel.shape[1] * self.groups)
+        return self._convolve(x, self.kernel, self.bias)
+
+    def penalties(self):
+        terms = []
+        if self.kernel_regularizer is not None and self.kernel is not None:
+            terms.append(self.kernel_regularizer(self.kernel))
+        if self.bias_regularizer is not None and self.bias is not None:
+            terms.append(self.bias_regularizer(self.bias))
+        return terms
+
+    def get_config(self):
+        config = {"rank": self.rank} if self._takes_rank else {}
+        config.update({
+            "filters": self.out_channels,
+            "kernel_size": list(self.kernel_size),
+            "strides": list(self.stride),
+            "padding": _jsonable(self.padding),
+            "dilation_rate": list(self.dilation),
+            "groups": self.groups,
+            "activation": activations.serialize(self.activation),
+            "use_bias": self.use_bias,
+            "kernel_initializer": initializers.serialize(self.kernel_initializer),
+            "bias_initializer": initializers.serialize(self.bias_initializer),
+            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
+            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+            "input_shape": _jsonable(self.declared_input_shape),
+            "input_channels": self.input_channels,
+            "dtype": self.dtype.name,
+            "name": self.name,
+        })
+        return config
+
+    def extra_repr(self):
+        channels = f"{self.input_channels} -> " if self.input_channels is not None else "filters="
+        text = f"{channels}{self.out_channels}, {self._geometry_repr('strides')}"
+        if self.activation is not None:
+            text += f", activation={activations.describe(self.activation)}"
+        if not self.use_bias:
+            text += ", use_bias=False"
+        return text
+
+
+class _KerasConvOfRank(ConvND):
+    """``ConvND`` with the rank fixed by the class."""
+
+    _takes_rank = False
+    fixed_rank = None
+
+    def __init__(self, filters, kernel_size, strides=1, padding="valid", dilation_rate=1,
+                 groups=1, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
+                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
+                 input_shape=None, input_channels=None, data_format=None, dtype=np.float32,
+                 name=None):
+        super().__init__(self.fixed_rank, filters, kernel_size, strides, padding, dilation_rate,
+                         groups, activation, use_bias, kernel_initializer, bias_initializer,
+                         kernel_regularizer, bias_regularizer, input_shape, input_channels,
+                         data_format, dtype, name)
+
+
+@register_layer
+class Conv1D(_KerasConvOfRank):
+    """Keras-style 1-D convolution over ``(N, C, L)`` (channels first; see ``ConvND``)."""
+    fixed_rank = 1
+
+
+@register_layer
+class Conv2D(_KerasConvOfRank):
+    """Keras-style 2-D convolution over ``(N, C, H, W)`` (channels first; see ``ConvND``)."""
+    fixed_rank = 2
+
+
+@register_layer
+class Conv3D(_KerasConvOfRank):
+    """Keras-style 3-D convolution over ``(N, C, D, H, W)`` (channels first; see ``ConvND``)."""
+    fixed_rank = 3
+
+
+# ---------------------------------------------------------------------------- PyTorch style
+
+class _TorchConv(_Convolution):
+    """PyTorch-style convolution with ``rank`` spatial axes (set by the subclass).
+
+    ``weight`` ``(out_channels, in_channels // groups, *kernel_size)`` and ``bias``
+    ``(out_channels,)`` are drawn, as PyTorch does, from U(-b, b) with
+    ``b = 1 / sqrt(in_channels // groups * prod(kernel_size))`` (Kaiming-uniform with
+    a = sqrt(5) for the weight), from ``autograd.generator()``.
+    """
+
+    rank = None
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
+                 groups=1, bias=True, dtype=np.float32):
+        super().__init__()
+        self.in_channels = _positive_int(in_channels, "in_channels", type(self).__name__)
+        self._set_geometry(self.rank, out_channels, kernel_size, stride, padding, dilation, groups)
+        self._check_in_channels(self.in_channels)
+        self.dtype = np.dtype(dtype)
+        if not np.issubdtype(self.dtype, np.floating):
+            raise TypeError(f"{self.label}: dtype must be floating point, got {self.dtype}")
+        fan_in = self.in_channels // self.groups * math.prod(self.kernel_size)
+        uniform = initializers.RandomUniform(-1.0 / math.sqrt(fan_in), 1.0 / math.sqrt(fan_in))
+        shape = (self.out_channels, self.in_channels // self.groups) + self.kernel_size
+        self.weight = Parameter(uniform(shape, dtype=self.dtype))
+        self.bias = Parameter(uniform((self.out_channels,), dtype=self.dtype)) if bias else None
+
+    @property
+    def label(self):
+        in_channels = getattr(self, "in_channels", "?")
+        out_channels = getattr(self, "out_channels", "?")
+        kernel = getattr(self, "kernel_size", None)
+        kernel = "" if kernel is None else f", kernel_size={kernel}"
+        return f"{type(self).__name__}({in_channels}, {out_channels}{kernel})"
+
+    def forward(self, x):
+        x = cast_input(x, self.weight.data.dtype)
+        self._check_input(x.shape, self.in_channels)
+        return self._convolve(x, self.weight, self.bias)
+
+    def get_config(self):
+        return {"in_channels": self.in_channels, "out_channels": self.out_channels,
+                "kernel_size": list(self.kernel_size), "stride": list(self.stride),
+                "padding": _jsonable(self.padding), "dilation": list(self.dilation),
+                "groups": self.groups, "bias": self.bias is not None, "dtype": self.dtype.name}
+
+    def extra_repr(self):
+        text = f"{self.in_channels}, {self.out_channels}, {self._geometry_repr('stride')}"
+        return text if self.bias is not None else text + ", bias=False"
+
+
+@register_layer
+class Conv1d(_TorchConv):
+    """PyTorch-style 1-D convolution over ``(N, C_in, L)``."""
+    rank = 1
+
+
+@register_layer
+class Conv2d(_TorchConv):
+    """PyTorch-style 2-D convolution over ``(N, C_in, H, W)``."""
+    rank = 2
+
+
+@register_layer
+class Conv3d(_TorchConv):
+    """PyTorch-style 3-D convolution over ``(N, C_in, D, H, W)``."""
+    rank = 3
