@@ -23,7 +23,7 @@ RUNS = [
     ("mnist mlp rmsprop seed 2", "--dataset mnist --seed 2"),
     ("mnist mlp sgd momentum", "--dataset mnist --optimizer sgd --lr 0.05 --momentum 0.9"),
     ("mnist mlp adam", "--dataset mnist --optimizer adam"),
-    ("fashion-mnist mlp rmsprop", "--dataset fashion-mnist"),
+    ("fashion-mnist mlp rmsprop", "--dataset fashion-mnist --epochs 20"),
     ("mnist cnn", "--dataset mnist --model cnn"),
     ("fashion-mnist cnn", "--dataset fashion-mnist --model cnn"),
 ]
