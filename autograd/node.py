@@ -58,6 +58,30 @@ class Node:
         self._gradacc = None
         self._scope = _Switch.scope
 
+    @classmethod
+    def _result(cls, data, op, operands, args, needs, params=None):
+        """A new value computed by ``op``; it joins the graph when an operand needs a gradient
+        and recording is on."""
+        out = object.__new__(cls)
+        out.data = data
+        out.grad = None
+        out.name = None
+        out._hooks = ()
+        out._retains_grad = False
+        out._walk = 0
+        out._gradacc = None
+        out._trace = None
+        out._scope = _Switch.scope
+        if needs and _Switch.enabled:
+            out.requires_grad = True
+            out._op, out._inputs, out._args, out._needs, out._params = op, operands, args, needs, params
+            if _Switch.anomaly:
+                out._record(op, operands, args, needs, params)
+        else:
+            out.requires_grad = False
+            out._op = out._inputs = out._args = out._needs = out._params = None
+        return out
+
     def _record(self, op, inputs, args, needs, params):
         self._op = op
         self._inputs = inputs

@@ -48,27 +48,9 @@ class Tensor(Node):
 
     @classmethod
     def _result(cls, data, op, operands, args, needs, params):
-        if type(data) is not np.ndarray:
-            data = np.asarray(data)
-        out = object.__new__(cls)
-        out.data = data
-        out.grad = None
-        out.name = None
-        out._hooks = ()
-        out._retains_grad = False
-        out._walk = 0
-        out._gradacc = None
-        out._trace = None
-        out._scope = _Switch.scope
-        if needs and _Switch.enabled:
-            out.requires_grad = True
-            out._op, out._inputs, out._args, out._needs, out._params = op, operands, args, needs, params
-            if _Switch.anomaly:
-                out._record(op, operands, args, needs, params)
-        else:
-            out.requires_grad = False
-            out._op = out._inputs = out._args = out._needs = out._params = None
-        return out
+        # numpy returns scalars for 0-d results; a Tensor always holds an array
+        return Node._result.__func__(cls, data if type(data) is np.ndarray else np.asarray(data),
+                                     op, operands, args, needs, params)
 
     @classmethod
     def _constant(cls, data):

@@ -114,28 +114,6 @@ class Value(Node):
         self._clear_record()
 
     # ----------------------------------------------------------------- graph plumbing
-    @classmethod
-    def _result(cls, data, op, operands, args, needs, params=None):
-        out = object.__new__(cls)
-        out.data = data
-        out.grad = None
-        out.name = None
-        out._hooks = ()
-        out._retains_grad = False
-        out._walk = 0
-        out._gradacc = None
-        out._trace = None
-        out._scope = _Switch.scope
-        if needs and _Switch.enabled:
-            out.requires_grad = True
-            out._op, out._inputs, out._args, out._needs, out._params = op, operands, args, needs, params
-            if _Switch.anomaly:
-                out._record(op, operands, args, needs, params)
-        else:
-            out.requires_grad = False
-            out._op = out._inputs = out._args = out._needs = out._params = None
-        return out
-
     def _unary(self, data, op, params=None):
         return Value._result(data, op, (self,), (self.data,), _NEEDS_ONE[self.requires_grad], params)
 

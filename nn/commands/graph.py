@@ -15,31 +15,13 @@ from pathlib import Path
 
 import numpy as np
 
+from .arguments import non_negative_int, positive_int
+
 __all__ = ["add_arguments", "run", "model_graph"]
 
 FORMATS = ("png", "svg", "pdf", "dot")
 RANKDIRS = ("LR", "TB", "RL", "BT")
 PREVIEW_BATCH = 4
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
-
-
-def _depth(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {value}")
-    return value
 
 
 def _shape(text: str) -> tuple:
@@ -65,10 +47,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rankdir", choices=RANKDIRS,
                         help="layout direction: LR (left to right), TB, RL or BT (default: LR "
                              "for graphs, TB for --architecture)")
-    parser.add_argument("--max-nodes", type=_positive_int, default=200,
+    parser.add_argument("--max-nodes", type=positive_int, default=200,
                         help="the most boxes drawn; the rest is folded into counted summary "
                              "boxes (default: 200)")
-    parser.add_argument("--depth", type=_depth, default=None,
+    parser.add_argument("--depth", type=non_negative_int, default=None,
                         help="draw modules nested deeper than this as one box each "
                              "(0: one box per layer; default: every op)")
     parser.add_argument("--input-shape", type=_shape, metavar="SHAPE",

@@ -17,6 +17,8 @@ from typing import Callable
 
 import numpy as np
 
+from .arguments import fraction, positive_float, positive_int
+
 __all__ = ["DATASETS", "DatasetChoice", "add_arguments", "run", "load_dataset"]
 
 MOONS_SAMPLES = 2000
@@ -59,36 +61,6 @@ DATASETS = {
 }
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
-    if not value > 0 or not np.isfinite(value):
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {value}")
-    return value
-
-
-def _fraction(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text!r}") from None
-    if not 0.0 <= value < 1.0:
-        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {value}")
-    return value
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Declare the options of ``train``."""
     from ..models import model_names
@@ -98,16 +70,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="what to train on (default: mnist)")
     parser.add_argument("--model", choices=model_names(), default="mlp",
                         help="model architecture (default: mlp, the seed recipe)")
-    parser.add_argument("--epochs", type=_positive_int, default=5, help="default: 5")
-    parser.add_argument("--batch-size", type=_positive_int, default=128, help="default: 128")
+    parser.add_argument("--epochs", type=positive_int, default=5, help="default: 5")
+    parser.add_argument("--batch-size", type=positive_int, default=128, help="default: 128")
     parser.add_argument("--optimizer", choices=sorted(OPTIMIZERS), default="rmsprop",
                         help="default: rmsprop")
-    parser.add_argument("--lr", type=_positive_float, default=None,
+    parser.add_argument("--lr", type=positive_float, default=None,
                         help="learning rate (default: the optimizer's own default)")
-    parser.add_argument("--momentum", type=_fraction, default=None,
+    parser.add_argument("--momentum", type=fraction, default=None,
                         help="momentum for sgd or rmsprop (default: the optimizer's own, 0)")
     parser.add_argument("--nesterov", action="store_true", help="Nesterov momentum (sgd)")
-    parser.add_argument("--validation-split", type=_fraction, default=0.0,
+    parser.add_argument("--validation-split", type=fraction, default=0.0,
                         help="fraction of the training data held out for validation (default: 0)")
     parser.add_argument("--data-dir", default=None,
                         help="folder with the dataset files (default: $LUCIDGRAD_DATA, then the "
@@ -118,7 +90,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--output-dir", default=None,
                         help="where to save model.npz and learning_curve.png "
                              "(default: runs/<dataset>-<model>)")
-    parser.add_argument("--limit", type=_positive_int, default=None,
+    parser.add_argument("--limit", type=positive_int, default=None,
                         help="train on the first N training samples only")
     parser.add_argument("--verbose", type=int, choices=(1, 2), default=1,
                         help="1: a progress bar per epoch (default); 2: one line per epoch")
