@@ -1,9 +1,8 @@
 """One LeNet-like training step with lucidgrad tensors, against PyTorch CPU in the same process.
 
-The network and data match lenet_torch.py: batch 128 of 28x28 single-channel float32 images,
-conv 5x5 1->6, ReLU, max-pool 2, conv 5x5 6->16, ReLU, max-pool 2, flatten, dense 120, ReLU,
-dense 84, ReLU, dense 10, softmax cross-entropy (through log_softmax) and one plain SGD update.
-Everything is autograd Tensors and the conv/pool ops; the dense layers are ``x @ W + b``.
+The network and data are lenet_torch.py's, both described in lenet_architecture.py (float32
+here), with softmax cross-entropy through log_softmax and one plain SGD update. Everything is
+autograd Tensors and the conv/pool ops; the dense layers are ``x @ W + b``.
 
 Run ``python benchmarks/lenet_step.py``. It first checks that both libraries compute the same
 loss and gradients, then alternates the two implementations a few times and prints the median
@@ -24,33 +23,32 @@ import cProfile
 import ctypes
 import pstats
 import sys
-import time
 from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the project root, for autograd
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # harness and lenet_torch
-from harness import Table, default_threads, median, optional_import, print_header  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # harness, lenet_architecture, lenet_torch
+from harness import (Table, default_threads, median, optional_import, print_header,  # noqa: E402
+                     time_call)
+from lenet_architecture import (BATCH_SIZE, CLASSES, CONVOLUTIONS, DENSES, IMAGE_SIDE,  # noqa: E402
+                                KERNEL_SIDE, POOL_SIZE)
 
 from autograd import Tensor, log_softmax, relu  # noqa: E402
 from autograd.tensor_ops.conv import conv2d  # noqa: E402
 from autograd.tensor_ops.pool import max_pool  # noqa: E402
 
-BATCH_SIZE = 128
-IMAGE_SIDE = 28
-CLASSES = 10
 LEARNING_RATE = 0.01
 
 
 def init_params(rng: np.random.Generator) -> dict[str, Tensor]:
     """Weights and biases, uniform in +-1/sqrt(fan_in) (PyTorch's default scale), float32."""
-    shapes = {"conv1": ((6, 1, 5, 5), 6), "conv2": ((16, 6, 5, 5), 16),
-              "fc1": ((256, 120), 120), "fc2": ((120, 84), 84), "fc3": ((84, CLASSES), CLASSES)}
+    layers = [(name, (c_out, c_in, KERNEL_SIDE, KERNEL_SIDE), c_in * KERNEL_SIDE ** 2, c_out)
+              for name, c_in, c_out in CONVOLUTIONS]
+    layers += [(name, (f_in, f_out), f_in, f_out) for name, f_in, f_out in DENSES]
     params = {}
-    for name, (w_shape, b_size) in shapes.items():
-        fan_in = int(np.prod(w_shape[1:])) if name.startswith("conv") else w_shape[0]
+    for name, w_shape, fan_in, b_size in layers:
         bound = 1.0 / np.sqrt(fan_in)
         params[name + ".w"] = Tensor(rng.uniform(-bound, bound, w_shape).astype(np.float32),
                                      requires_grad=True)
@@ -61,13 +59,14 @@ def init_params(rng: np.random.Generator) -> dict[str, Tensor]:
 
 def loss_fn(params: dict[str, Tensor], images: Tensor, targets: np.ndarray) -> Tensor:
     """Mean softmax cross-entropy of the network on a batch (``targets`` one-hot, float32)."""
-    p = params
-    h = max_pool(relu(conv2d(images, p["conv1.w"], p["conv1.b"])), 2)
-    h = max_pool(relu(conv2d(h, p["conv2.w"], p["conv2.b"])), 2)
+    h = images
+    for name, _, _ in CONVOLUTIONS:
+        h = max_pool(relu(conv2d(h, params[name + ".w"], params[name + ".b"])), POOL_SIZE)
     h = h.reshape(h.shape[0], -1)
-    h = relu(h @ p["fc1.w"] + p["fc1.b"])
-    h = relu(h @ p["fc2.w"] + p["fc2.b"])
-    logits = h @ p["fc3.w"] + p["fc3.b"]
+    for name, _, _ in DENSES[:-1]:
+        h = relu(h @ params[name + ".w"] + params[name + ".b"])
+    last = DENSES[-1][0]
+    logits = h @ params[last + ".w"] + params[last + ".b"]
     return (log_softmax(logits) * targets).sum() * np.float32(-1.0 / len(targets))
 
 
@@ -95,14 +94,7 @@ def make_step(seed: int = 0, batch_size: int = BATCH_SIZE):
 def lenet_step_ms(steps: int = 50, warmup: int = 5) -> float:
     """Median milliseconds of one lucidgrad LeNet training step."""
     step, _, _ = make_step()
-    for _ in range(warmup):
-        step()
-    seconds = []
-    for _ in range(steps):
-        start = time.perf_counter()
-        step()
-        seconds.append(time.perf_counter() - start)
-    return median(seconds) * 1e3
+    return median(time_call(step, repeat=steps, warmup=warmup)) * 1e3
 
 
 def _graph_nodes(root):
@@ -119,13 +111,7 @@ def _graph_nodes(root):
 
 
 def _best_ms(fn, repeat: int) -> float:
-    fn()
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best * 1e3
+    return min(time_call(fn, repeat)) * 1e3
 
 
 def _forward_functions() -> dict[int, object]:
@@ -214,7 +200,8 @@ def check_against_torch() -> float:
     loss = loss_fn(params, images, targets)
     loss.backward()
     model = build_lenet()
-    layers = {"conv1": model[0], "conv2": model[3], "fc1": model[7], "fc2": model[9], "fc3": model[11]}
+    weighted = [layer for layer in model if isinstance(layer, (torch.nn.Conv2d, torch.nn.Linear))]
+    layers = dict(zip((name for name, _, _ in CONVOLUTIONS + DENSES), weighted))
     with torch.no_grad():
         for name, layer in layers.items():
             weight = params[name + ".w"].data

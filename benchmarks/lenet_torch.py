@@ -1,9 +1,7 @@
 """PyTorch CPU reference for one LeNet-like training step (batch 128, 28x28 single-channel images).
 
-The network: conv 5x5 1->6, ReLU, max-pool 2, conv 5x5 6->16, ReLU, max-pool 2, flatten,
-dense 120, ReLU, dense 84, ReLU, dense 10, softmax cross-entropy. Convolutions use no padding
-("valid"), so the feature maps go 28 -> 24 -> 12 -> 8 -> 4 and the flattened size is 16*4*4 = 256.
-A step is zero-grad, forward, loss, backward and one optimizer update, on random data.
+The network and data are described in lenet_architecture.py. A step is zero-grad, forward, loss,
+backward and one optimizer update, on random data.
 
 Run ``python benchmarks/lenet_torch.py``; see harness.py about thread settings.
 """
@@ -11,32 +9,30 @@ Run ``python benchmarks/lenet_torch.py``; see harness.py about thread settings.
 from __future__ import annotations
 
 import argparse
-import time
 
 if __package__:
-    from .harness import Table, default_threads, median, print_header
+    from .harness import Table, default_threads, median, print_header, time_call
+    from .lenet_architecture import (BATCH_SIZE, CLASSES, CONVOLUTIONS, DENSES, IMAGE_SIDE,
+                                     KERNEL_SIDE, POOL_SIZE)
 else:
-    from harness import Table, default_threads, median, print_header
+    from harness import Table, default_threads, median, print_header, time_call
+    from lenet_architecture import (BATCH_SIZE, CLASSES, CONVOLUTIONS, DENSES, IMAGE_SIDE,
+                                    KERNEL_SIDE, POOL_SIZE)
 
 import torch
 from torch import nn
 
-BATCH_SIZE = 128
-IMAGE_SIDE = 28
-CLASSES = 10
-FLAT_FEATURES = 16 * 4 * 4
-
 
 def build_lenet() -> nn.Sequential:
     """The LeNet-like network, with PyTorch's default initialisation."""
-    return nn.Sequential(
-        nn.Conv2d(1, 6, kernel_size=5), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(6, 16, kernel_size=5), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Flatten(),
-        nn.Linear(FLAT_FEATURES, 120), nn.ReLU(),
-        nn.Linear(120, 84), nn.ReLU(),
-        nn.Linear(84, CLASSES),
-    )
+    layers = []
+    for _, in_channels, out_channels in CONVOLUTIONS:
+        layers += [nn.Conv2d(in_channels, out_channels, kernel_size=KERNEL_SIDE), nn.ReLU(),
+                   nn.MaxPool2d(POOL_SIZE)]
+    layers.append(nn.Flatten())
+    for _, in_features, out_features in DENSES:
+        layers += [nn.Linear(in_features, out_features), nn.ReLU()]
+    return nn.Sequential(*layers[:-1])  # no ReLU after the logits
 
 
 def make_optimizer(model: nn.Module, name: str) -> torch.optim.Optimizer:
@@ -70,14 +66,7 @@ def torch_lenet_step_ms(threads: int, steps: int = 50, optimizer: str = "sgd",
             loss.backward()
             opt.step()
 
-        for _ in range(warmup):
-            step()
-        seconds = []
-        for _ in range(steps):
-            start = time.perf_counter()
-            step()
-            seconds.append(time.perf_counter() - start)
-        return median(seconds) * 1e3
+        return median(time_call(step, repeat=steps, warmup=warmup)) * 1e3
     finally:
         torch.set_num_threads(previous_threads)
 

@@ -22,10 +22,11 @@ from benchmarks.harness import Table, median, optional_import, print_header, tim
 CHAIN = 1000
 
 
-def chain_ours():
-    x = autograd.Tensor(np.linspace(-1, 1, 10, dtype=np.float32), requires_grad=True)
+def op_chain(x):
+    """Run the chain of ``CHAIN`` small elementwise ops on the leaf ``x`` (a lucidgrad or PyTorch
+    tensor that requires a gradient), forward and backward; returns ``x.grad``."""
     y = x
-    for i in range(CHAIN // 4):
+    for _ in range(CHAIN // 4):
         y = y * 0.999
         y = y + 0.01
         y = y.tanh()
@@ -34,16 +35,14 @@ def chain_ours():
     return x.grad
 
 
-def chain_torch(torch):
-    x = torch.linspace(-1, 1, 10, dtype=torch.float32, requires_grad=True)
-    y = x
-    for i in range(CHAIN // 4):
-        y = y * 0.999
-        y = y + 0.01
-        y = y.tanh()
-        y = y.sin()
-    y.sum().backward()
-    return x.grad
+def lucidgrad_leaf():
+    """The chain's input, (10,) float32, as a lucidgrad tensor that requires a gradient."""
+    return autograd.Tensor(np.linspace(-1, 1, 10, dtype=np.float32), requires_grad=True)
+
+
+def torch_leaf(torch):
+    """The chain's input, (10,) float32, as a PyTorch tensor that requires a gradient."""
+    return torch.linspace(-1, 1, 10, dtype=torch.float32, requires_grad=True)
 
 
 def _large_cases(n):
@@ -86,9 +85,10 @@ def collect(table, quick=False):
     torch = optional_import("torch")
     workload = f"{CHAIN}-op chain on (10,), per op"
     if torch is not None:
-        table.add(workload, "PyTorch eager", median(time_call(lambda: chain_torch(torch), repeat)) / CHAIN,
-                  baseline=True)
-    table.add(workload, "lucidgrad", median(time_call(chain_ours, repeat)) / CHAIN)
+        table.add(workload, "PyTorch eager",
+                  median(time_call(lambda: op_chain(torch_leaf(torch)), repeat)) / CHAIN, baseline=True)
+    table.add(workload, "lucidgrad",
+              median(time_call(lambda: op_chain(lucidgrad_leaf()), repeat)) / CHAIN)
     n = 512 if quick else 1024
     for name, (ours, numpy_only) in _large_cases(n).items():
         label = f"{name} {n}x{n} fwd+bwd"

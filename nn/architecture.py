@@ -16,7 +16,7 @@ from autograd.viz.labels import escape, html_label
 
 from .containers import Sequential
 from .module import Module
-from .training.summary import count_parameters
+from .training.summary import count_parameters, find_input_shape
 
 __all__ = ["plot_model"]
 
@@ -76,15 +76,8 @@ def _known_input_shape(model, input_shape):
         if not all(isinstance(n, (int, np.integer)) and n > 0 for n in shape):
             raise ValueError(f"plot_model: input_shape must be positive ints (one sample, no batch "
                              f"axis), got {input_shape!r}")
-        return tuple(int(n) for n in shape)
-    known = getattr(model, "_input_shape", None)
-    if known is not None:
-        return tuple(known)
-    for module in model.modules():
-        declared = getattr(module, "declared_input_shape", None)
-        if declared is not None:
-            return tuple(declared)
-    return None
+        input_shape = tuple(int(n) for n in shape)
+    return find_input_shape(model, input_shape)
 
 
 def _chained(rows):

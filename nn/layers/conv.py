@@ -25,6 +25,7 @@ from .. import initializers, regularizers
 from ..functional import cast_input
 from ..module import Module, Parameter, register_layer
 from . import activations
+from ._regularized import kernel_and_bias_penalties
 
 __all__ = ["ConvND", "Conv1D", "Conv2D", "Conv3D", "Conv1d", "Conv2d", "Conv3d"]
 
@@ -281,12 +282,7 @@ class ConvND(_Convolution):
         return self._convolve(x, self.kernel, self.bias)
 
     def penalties(self):
-        terms = []
-        if self.kernel_regularizer is not None and self.kernel is not None:
-            terms.append(self.kernel_regularizer(self.kernel))
-        if self.bias_regularizer is not None and self.bias is not None:
-            terms.append(self.bias_regularizer(self.bias))
-        return terms
+        return kernel_and_bias_penalties(self)
 
     def get_config(self):
         config = {"rank": self.rank} if self._takes_rank else {}

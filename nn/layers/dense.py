@@ -13,6 +13,7 @@ from .. import initializers, regularizers
 from ..functional import cast_input
 from ..module import Module, Parameter, register_layer
 from . import activations
+from ._regularized import kernel_and_bias_penalties
 
 __all__ = ["Dense", "Linear"]
 
@@ -100,12 +101,7 @@ class Dense(Module):
         return y if activation is None else activation(y)
 
     def penalties(self):
-        terms = []
-        if self.kernel_regularizer is not None and self.kernel is not None:
-            terms.append(self.kernel_regularizer(self.kernel))
-        if self.bias_regularizer is not None and self.bias is not None:
-            terms.append(self.bias_regularizer(self.bias))
-        return terms
+        return kernel_and_bias_penalties(self)
 
     def get_config(self):
         return {

@@ -50,7 +50,9 @@ def _format_size(size: int) -> str:
     return f"{size} B"
 
 
-def _find_input_shape(model: Module, input_shape) -> tuple | None:
+def find_input_shape(model: Module, input_shape) -> tuple | None:
+    """One sample's shape: ``input_shape`` when given, else the shape the model was built or
+    trained with, else the first ``input_shape`` declared by a layer; None when none is known."""
     if input_shape is not None:
         return tuple(input_shape)
     known = getattr(model, "_input_shape", None)
@@ -117,7 +119,7 @@ def model_summary(model: Module, input_shape=None) -> str:
     ``fit``/``predict``/``build``, or the ``input_shape`` declared by a layer.
     """
     rows = list(model.named_children()) or [("", model)]
-    shape = _find_input_shape(model, input_shape)
+    shape = find_input_shape(model, input_shape)
     if shape is None:
         raise ValueError(
             f"summary: the input shape of this {type(model).__name__} is unknown; pass "

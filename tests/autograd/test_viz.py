@@ -3,7 +3,6 @@ the node budget on huge graphs, module clusters from scope labels, determinism, 
 files, and the error when the Graphviz ``dot`` program is missing."""
 import math
 import re
-import shutil
 import struct
 import xml.etree.ElementTree as ET
 
@@ -15,48 +14,12 @@ import autograd as ag
 from autograd import Tensor, Value
 from autograd.viz import GraphvizNotFoundError, draw_graph, render
 from autograd.viz.examples import neuron
-
-needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz 'dot' not installed")
+from dot_reading import clusters, find, needs_dot, statements
 
 RED = "#d62728"
 
 
 # ---------------------------------------------------------------------- reading DOT text
-def statements(source):
-    """``(nodes, edges)``: node id -> its full statement line, and the (tail, head) pairs."""
-    nodes, edges = {}, []
-    for line in source.splitlines():
-        line = line.strip()
-        edge = re.fullmatch(r'("?[\w.]+"?) -> ("?[\w.]+"?)', line)
-        if edge:
-            edges.append((edge.group(1).strip('"'), edge.group(2).strip('"')))
-            continue
-        node = re.match(r'(\w+) \[', line)
-        if node and node.group(1) not in ("graph", "node", "edge"):
-            nodes[node.group(1)] = line
-    return nodes, edges
-
-
-def clusters(source):
-    """Cluster name -> ids of the nodes declared directly inside it, and name -> parent."""
-    members, parents, stack = {}, {}, []
-    for line in source.splitlines():
-        line = line.strip()
-        opened = re.match(r'subgraph "?(cluster_[^" ]*)"? \{', line)
-        if opened:
-            name = opened.group(1)
-            parents[name] = stack[-1] if stack else None
-            members[name] = []
-            stack.append(name)
-        elif line == "}" and stack:
-            stack.pop()
-        elif stack:
-            node = re.match(r'(\w+) \[', line)
-            if node and node.group(1) not in ("graph", "node", "edge"):
-                members[stack[-1]].append(node.group(1))
-    return members, parents
-
-
 def value_ids(nodes):
     return sorted((n for n in nodes if re.fullmatch(r"n\d+", n)), key=lambda n: int(n[1:]))
 
@@ -67,13 +30,6 @@ def op_ids(nodes):
 
 def label_of(nodes, node_id):
     return re.search(r"label=<(.*)>", nodes[node_id]).group(1)
-
-
-def find(nodes, text):
-    """The one node whose statement contains ``text``."""
-    found = [n for n, line in nodes.items() if text in line]
-    assert len(found) == 1, f"{text!r} in {found}"
-    return found[0]
 
 
 # ---------------------------------------------------------------------- reading image files

@@ -1,7 +1,6 @@
 """Drawings of nn models: ``plot_model``'s layer diagram (boxes, shapes, counts, data-flow arrows)
 and ``draw_graph`` on a model's training graph (clusters per layer, parameter names, ``depth``)."""
 import re
-import shutil
 import xml.etree.ElementTree as ET
 
 import numpy as np
@@ -10,48 +9,8 @@ import pytest
 import nn
 from autograd import Tensor
 from autograd.viz import draw_graph, render
+from dot_reading import clusters, find, needs_dot, statements
 from nn.architecture import plot_model
-
-needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz 'dot' not installed")
-
-
-def statements(source):
-    """``(nodes, edges)``: node id -> its statement line, and the (tail, head) pairs."""
-    nodes, edges = {}, []
-    for line in source.splitlines():
-        line = line.strip()
-        edge = re.fullmatch(r'("?[\w.]+"?) -> ("?[\w.]+"?)', line)
-        if edge:
-            edges.append((edge.group(1).strip('"'), edge.group(2).strip('"')))
-            continue
-        node = re.match(r'(\w+) \[', line)
-        if node and node.group(1) not in ("graph", "node", "edge"):
-            nodes[node.group(1)] = line
-    return nodes, edges
-
-
-def cluster_members(source):
-    """Cluster name -> ids of the nodes declared directly inside it."""
-    members, stack = {}, []
-    for line in source.splitlines():
-        line = line.strip()
-        opened = re.match(r'subgraph "?(cluster_[^" ]*)"? \{', line)
-        if opened:
-            stack.append(opened.group(1))
-            members[stack[-1]] = []
-        elif line == "}" and stack:
-            stack.pop()
-        elif stack:
-            node = re.match(r'(\w+) \[', line)
-            if node and node.group(1) not in ("graph", "node", "edge"):
-                members[stack[-1]].append(node.group(1))
-    return members
-
-
-def find(nodes, text):
-    found = [n for n, line in nodes.items() if text in line]
-    assert len(found) == 1, f"{text!r} in {found}"
-    return found[0]
 
 
 def recipe_mlp(hidden=32, inputs=20, classes=5):
@@ -150,7 +109,7 @@ def test_training_graph_is_clustered_by_layer():
     loss = training_step(model)
     source = draw_graph(loss, model=model).source
     nodes, edges = statements(source)
-    members = cluster_members(source)
+    members, _ = clusters(source)
     assert set(members) == {"cluster_0", "cluster_1"}
     assert 'label="0: Dense"' in source and 'label="1: Dense"' in source
     for layer in ("0", "1"):
@@ -185,7 +144,7 @@ def test_depth_zero_draws_one_box_per_layer():
 def test_scope_labels_alone_give_clusters():
     model = recipe_mlp()
     source = draw_graph(training_step(model)).source  # no model=: paths only, no types
-    members = cluster_members(source)
+    members, _ = clusters(source)
     assert set(members) == {"cluster_0", "cluster_1"}
     assert re.search(r'label="?0"?[ \]]', source)  # the path alone names the cluster
     nodes, _ = statements(source)

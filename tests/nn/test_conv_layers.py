@@ -7,7 +7,8 @@ import pytest
 
 import autograd
 import nn
-from autograd import Tensor, gradcheck
+from autograd import Tensor
+from gradient_checks import check_module_gradients
 from nn.layers import (AvgPool2D, BatchNormalization, Conv1D, Conv1d, Conv2D, Conv2d, Conv3D,
                        Conv3d, ConvND, Dense, Dropout, Flatten, GlobalAveragePooling, MaxPool2D,
                        ReLU)
@@ -139,23 +140,6 @@ def test_float64_layers_keep_float64_and_inputs_are_cast():
 
 
 # ---------------------------------------------------------------------- gradients
-def check_model_gradients(model, x):
-    """gradcheck of ``model(x)`` with respect to ``x`` and every parameter."""
-    slots = [(module, attr) for _, module in model.named_modules() for attr in module._parameters]
-    originals = [getattr(module, attr) for module, attr in slots]
-
-    def f(x, *params):
-        for (module, attr), p in zip(slots, params):
-            object.__setattr__(module, attr, p)  # the leaf itself, so gradients reach it
-        try:
-            return model(x)
-        finally:
-            for (module, attr), p in zip(slots, originals):
-                object.__setattr__(module, attr, p)
-
-    assert gradcheck(f, [x] + [p.data for p in originals])
-
-
 def test_gradients_through_conv_maxpool_dense_stack():
     autograd.seed(6)
     model = nn.Sequential([
@@ -166,14 +150,14 @@ def test_gradients_through_conv_maxpool_dense_stack():
         Flatten(),
         Dense(4, activation="sigmoid", dtype=np.float64),
     ])
-    check_model_gradients(model, RNG.normal(size=(2, 2, 6, 6)))
+    check_module_gradients(model, RNG.normal(size=(2, 2, 6, 6)))
 
 
 def test_gradients_of_strided_dilated_grouped_conv():
     autograd.seed(7)
     layer = Conv1D(4, 3, strides=2, dilation_rate=2, padding="same", groups=2, dtype=np.float64,
                    bias_initializer="glorot_uniform", activation="tanh")
-    check_model_gradients(layer, RNG.normal(size=(2, 4, 9)))
+    check_module_gradients(layer, RNG.normal(size=(2, 4, 9)))
 
 
 # ---------------------------------------------------------------------- building, shapes, counts

@@ -7,6 +7,7 @@ import pytest
 
 import autograd
 from autograd import Tensor, gradcheck
+from gradient_checks import check_module_gradients
 from nn import functional as F
 from nn.layers import (ELU, GELU, BatchNorm1d, BatchNorm2d, BatchNorm3d, BatchNormalization,
                        Dense, Dropout, Flatten, LeakyReLU, Linear, ReLU, Sigmoid, Softmax, Tanh)
@@ -14,31 +15,11 @@ from nn.layers import (ELU, GELU, BatchNorm1d, BatchNorm2d, BatchNorm3d, BatchNo
 RNG = np.random.default_rng(1234)
 
 
-def check_layer_gradients(layer, x):
-    """gradcheck of ``layer(x)`` with respect to ``x`` and every parameter of the layer."""
-    slots = []  # (owning module, attribute) for each parameter, in named_parameters order
-    for path, module in layer.named_modules():
-        for attr in module._parameters:
-            slots.append((module, attr))
-    originals = [getattr(module, attr) for module, attr in slots]
-
-    def f(x, *params):
-        for (module, attr), p in zip(slots, params):
-            object.__setattr__(module, attr, p)  # the leaf itself, so gradients reach it
-        try:
-            return layer(x)
-        finally:
-            for (module, attr), p in zip(slots, originals):
-                object.__setattr__(module, attr, p)
-
-    assert gradcheck(f, [x] + [p.data for p in originals])
-
-
 # ---------------------------------------------------------------------- Dense and Linear
 def test_dense_gradients():
     autograd.seed(0)
     layer = Dense(3, activation="tanh", input_dim=4, bias_initializer="glorot_uniform", dtype=np.float64)
-    check_layer_gradients(layer, RNG.normal(size=(5, 4)))
+    check_module_gradients(layer, RNG.normal(size=(5, 4)))
 
 
 def test_dense_matches_numpy_and_keeps_float32():
@@ -90,7 +71,7 @@ def test_dense_without_bias():
 
 def test_linear_gradients():
     autograd.seed(0)
-    check_layer_gradients(Linear(4, 3, dtype=np.float64), RNG.normal(size=(2, 4)))
+    check_module_gradients(Linear(4, 3, dtype=np.float64), RNG.normal(size=(2, 4)))
 
 
 def test_linear_uses_pytorch_layout_and_initialization():
@@ -181,13 +162,13 @@ def randomize_affine(layer, names):
 def test_batch_norm_gradients_in_training(shape):
     layer = BatchNormalization(num_features=shape[1], dtype=np.float64)
     randomize_affine(layer, ["gamma", "beta"])
-    check_layer_gradients(layer, RNG.normal(size=shape))
+    check_module_gradients(layer, RNG.normal(size=shape))
 
 
 def test_torch_style_batch_norm_gradients_in_training():
     layer = BatchNorm2d(2, dtype=np.float64)
     randomize_affine(layer, ["weight", "bias"])
-    check_layer_gradients(layer, RNG.normal(size=(3, 2, 2, 3)))
+    check_module_gradients(layer, RNG.normal(size=(3, 2, 2, 3)))
 
 
 def test_batch_norm_gradients_in_eval_mode():
@@ -195,7 +176,7 @@ def test_batch_norm_gradients_in_eval_mode():
     layer.moving_mean[:] = [0.5, -1.0, 2.0]
     layer.moving_variance[:] = [1.5, 0.25, 4.0]
     randomize_affine(layer, ["gamma", "beta"])
-    check_layer_gradients(layer, RNG.normal(size=(4, 3)))
+    check_module_gradients(layer, RNG.normal(size=(4, 3)))
 
 
 @pytest.mark.parametrize("shape", [(32, 4), (8, 4, 5, 5)])
