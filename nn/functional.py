@@ -6,7 +6,7 @@ engine. The layers in ``nn.layers`` are thin wrappers that own the parameters an
 import numpy as np
 
 import autograd
-from autograd import Tensor, add, matmul, transpose
+from autograd import Tensor, affine, linear as _linear
 
 from .losses import binary_cross_entropy_with_logits, cross_entropy
 
@@ -24,16 +24,13 @@ def cast_input(x, dtype):
 
 def dense(x, kernel, bias=None, activation=None):
     """Keras's dense layer: ``activation(x @ kernel + bias)`` with ``kernel`` of shape (in, out)."""
-    y = matmul(x, kernel)
-    if bias is not None:
-        y = add(y, bias)
+    y = affine(x, kernel, bias)
     return y if activation is None else activation(y)
 
 
 def linear(x, weight, bias=None):
     """PyTorch's linear layer: ``x @ weight.T + bias`` with ``weight`` of shape (out, in)."""
-    y = matmul(x, transpose(weight))
-    return y if bias is None else add(y, bias)
+    return _linear(x, weight, bias)
 
 
 def dropout(x, rate, training=True, rng=None):

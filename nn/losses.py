@@ -174,10 +174,7 @@ def categorical_crossentropy(y_true, y_pred, from_logits=False, reduction="mean"
 def _categorical(y_true, y_pred, from_logits, reduction):
     logits = y_pred if from_logits else _input_of(y_pred, _SOFTMAX)
     if logits is not None:  # one fused op: its gradient is softmax(logits) - y_true
-        per_sample = softmax_cross_entropy(logits, y_true, axis=-1)
-        if reduction == "mean":
-            return per_sample.sum() * (1.0 / _samples(y_pred))
-        return per_sample.sum() if reduction == "sum" else per_sample
+        return softmax_cross_entropy(logits, y_true, axis=-1, reduction=reduction)
     else:
         p = y_pred / y_pred.sum(axis=-1, keepdims=True)
         log_p = log(clip(p, EPSILON, 1.0 - EPSILON))

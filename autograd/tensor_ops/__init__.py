@@ -12,7 +12,7 @@ from .elementwise import (absolute, clip, cos, elu, equal, erf, exp, gelu, great
                           logical_not, logical_or, maximum, minimum, not_equal, relu, sigmoid, sign,
                           sin, softplus, sqrt, tanh, where)
 from .indexing import getitem, normalize_index, scatter_add
-from .linalg import affine, dot, matmul
+from .linalg import affine, dot, linear, matmul
 from .probability import log_softmax, one_hot, softmax, softmax_cross_entropy
 from .reductions import all, any, argmax, argmin, logsumexp, max, mean, min, prod, std, sum, var
 from .shape import (astype, broadcast_to, concatenate, expand_dims, flatten, pad, reshape, split,

@@ -14,8 +14,9 @@ from .shape import expand_dims
 @primitive
 def softmax(x, axis=-1):
     """exp(x) / sum(exp(x)) over ``axis``."""
-    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
-    e /= np.sum(e, axis=axis, keepdims=True)
+    x = np.asarray(x)
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    e /= e.sum(axis=axis, keepdims=True)
     return e
 
 
@@ -25,8 +26,9 @@ softmax.defvjp(lambda g, ans, x, axis=-1: ans * (g - (g * ans).sum(axis=axis, ke
 @primitive
 def log_softmax(x, axis=-1):
     """x - logsumexp(x) over ``axis``."""
-    shifted = x - np.max(x, axis=axis, keepdims=True)
-    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+    x = np.asarray(x)
+    shifted = x - x.max(axis=axis, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 
 
 log_softmax.defvjp(lambda g, ans, x, axis=-1: g - exp(ans) * g.sum(axis=axis, keepdims=True))
@@ -47,24 +49,44 @@ def _one_hot(labels, num_classes, dtype=np.float32):
 one_hot = nondifferentiable(_one_hot, "one_hot")
 
 
+_REDUCTIONS = ("none", "mean", "sum")
+
+
 @primitive
-def softmax_cross_entropy(logits, targets, axis=-1):
-    """``-sum(targets * log_softmax(logits))`` over ``axis`` as one op: the loss of each sample.
+def softmax_cross_entropy(logits, targets, axis=-1, reduction="none"):
+    """``-sum(targets * log_softmax(logits))`` over ``axis`` as one op: the loss of each sample,
+    or their ``"mean"`` or ``"sum"`` (``reduction``, as in PyTorch's ``cross_entropy``).
 
     Its derivative is the classic ``softmax(logits) - targets`` (times the incoming gradient, and
     times the sum of the targets for soft labels); stable for logits of any size."""
-    shifted = logits - np.max(logits, axis=axis, keepdims=True)
-    log_p = shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
-    return -np.sum(targets * log_p, axis=axis)
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"softmax_cross_entropy: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+    logits = np.asarray(logits)
+    shifted = logits - logits.max(axis=axis, keepdims=True)
+    log_p = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+    losses = -(targets * log_p).sum(axis=axis)
+    if reduction == "none":
+        return losses
+    total = losses.sum()
+    return total / losses.size if reduction == "mean" else total
 
 
-def _sce_dlogits(g, ans, logits, targets, axis=-1):
-    g = expand_dims(g, axis)
+def _per_sample_grad(g, logits, axis, reduction):
+    """The incoming gradient for each sample, with the class ``axis`` kept as size 1."""
+    if reduction == "none":
+        return expand_dims(g, axis)
+    if reduction == "mean":
+        return g * (1.0 / (logits.size // logits.shape[axis]))
+    return g
+
+
+def _sce_dlogits(g, ans, logits, targets, axis=-1, reduction="none"):
+    g = _per_sample_grad(g, logits, axis, reduction)
     return g * (softmax(logits, axis=axis) * targets.sum(axis=axis, keepdims=True) - targets)
 
 
-def _sce_dtargets(g, ans, logits, targets, axis=-1):
-    return -expand_dims(g, axis) * log_softmax(logits, axis=axis)
+def _sce_dtargets(g, ans, logits, targets, axis=-1, reduction="none"):
+    return -_per_sample_grad(g, logits, axis, reduction) * log_softmax(logits, axis=axis)
 
 
 softmax_cross_entropy.defvjp(_sce_dlogits, _sce_dtargets)

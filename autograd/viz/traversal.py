@@ -38,9 +38,10 @@ class GraphIndex:
 
     def operands(self, i):
         """``(position, None)`` for each graph operand of ``nodes[i]`` and ``(None, value)`` for
-        each plain constant (a number, an array, an index...), in operand order."""
+        each plain constant (a number, an array, an index...), in operand order; an optional
+        operand left out (None, such as a missing bias) is not drawn."""
         return [(self._position[id(x)], None) if isinstance(x, Node) else (None, x)
-                for x in self.nodes[i].inputs]
+                for x in self.nodes[i].inputs if x is not None]
 
 
 def _data_flow_order(outputs):

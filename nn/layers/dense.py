@@ -1,13 +1,13 @@
 """Fully connected layers: Keras's ``Dense`` and PyTorch's ``Linear``.
 
-    Dense:   y = activation(x @ kernel + bias),  kernel (in, units)      (one matmul, one add)
-    Linear:  y = x @ weight.T + bias,            weight (out, in)
+    Dense:   y = activation(x @ kernel + bias),  kernel (in, units)    (the fused op ``affine``)
+    Linear:  y = x @ weight.T + bias,            weight (out, in)    (the fused op ``linear``)
 """
 import math
 
 import numpy as np
 
-from autograd import add, affine, matmul, transpose
+from autograd import affine, linear
 
 from .. import initializers, regularizers
 from ..functional import cast_input
@@ -91,9 +91,8 @@ class Dense(Module):
             kernel = self.kernel
         else:
             x = cast_input(x, kernel.data.dtype)
-        bias = self.bias
         try:
-            y = matmul(x, kernel) if bias is None else affine(x, kernel, bias)
+            y = affine(x, kernel, self.bias)
         except ValueError as error:
             raise ValueError(f"Dense(units={self.units}): expected inputs with {kernel.shape[0]} "
                              f"features on the last axis, got shape {x.shape}") from error
@@ -149,12 +148,10 @@ class Linear(Module):
         weight = self.weight
         x = cast_input(x, weight.data.dtype)
         try:
-            y = matmul(x, transpose(weight))
+            return linear(x, weight, self.bias)
         except ValueError as error:
             raise ValueError(f"Linear({self.in_features}, {self.out_features}): expected inputs with "
                              f"{self.in_features} features on the last axis, got shape {x.shape}") from error
-        bias = self.bias
-        return y if bias is None else add(y, bias)
 
     def get_config(self):
         return {"in_features": self.in_features, "out_features": self.out_features,

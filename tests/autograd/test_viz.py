@@ -91,6 +91,15 @@ def test_leaves_parameters_constants_and_outputs_look_different():
     assert "legend" not in statements(draw_graph(y, legend=False).source)[0]
 
 
+def test_a_left_out_optional_operand_is_not_drawn():
+    x = Tensor(np.ones((4, 2)))
+    kernel = Tensor(np.ones((2, 3)), requires_grad=True)
+    nodes, edges = statements(draw_graph(ag.affine(x, kernel, None)).source)
+    assert not any(n.endswith("_c2") for n in nodes) and "None" not in "".join(nodes.values())
+    op = next(n for n in nodes if n.endswith("_op"))
+    assert sum(1 for _, target in edges if target == op) == 2
+
+
 def test_nonfinite_values_and_gradients_are_red_when_asked():
     x, z = Value(0.0, name="x"), Value(-1.0, name="z")
     y = x.sqrt() + z.log()  # sqrt'(0) = inf for x; log(-1) = nan in the data; z's grad is -1
