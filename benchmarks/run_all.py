@@ -5,9 +5,13 @@ happen to be installed (PyTorch, micrograd), with medians and ratios.
     python benchmarks/run_all.py --quick    # a smaller version of every workload
 
 Run with the same thread settings for every implementation (see ``benchmarks/harness.py``).
+Each workload module runs in a fresh Python process, so what one leaves behind (the million-op
+chain leaves a large, fragmented heap) cannot slow down the next.
 """
 import argparse
 import importlib
+import json
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -26,24 +30,60 @@ MODULES = [
 ]
 
 
+_ROWS_MARK = "ROWS "
+
+
+def run_child(name, quick):
+    """In this process: run one module's ``collect`` and print its rows as one JSON line."""
+    table = Table()
+    try:
+        importlib.import_module(name).collect(table, quick=quick)
+    except Exception as error:  # a missing dataset or peer: one line, not a traceback
+        print(f"{type(error).__name__}: {error}")
+        sys.exit(1)
+    print(_ROWS_MARK + json.dumps(table.rows), flush=True)
+
+
+def run_isolated(name, quick, table):
+    """Run module ``name`` in a fresh process; add its rows to ``table``. Returns an error
+    message, or None on success. The child's own output is passed through."""
+    command = [sys.executable, __file__, "--child", name] + (["--quick"] if quick else [])
+    result = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    rows = None
+    for line in result.stdout.splitlines():
+        if line.startswith(_ROWS_MARK):
+            rows = json.loads(line[len(_ROWS_MARK):])
+        else:
+            print(line)
+    if result.returncode != 0 or rows is None:
+        last = result.stdout.strip().splitlines()[-1:] or ["no output"]
+        return last[0]
+    for row in rows:
+        table.add(*row)
+    return None
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="smaller workloads")
     parser.add_argument("--only", nargs="*", default=None,
                         help="module names to run (e.g. tensor_ops mnist_epoch)")
+    parser.add_argument("--child", help=argparse.SUPPRESS)  # internal: run one module here
     args = parser.parse_args(argv)
+    if args.child:
+        run_child(args.child, args.quick)
+        return
     print_header("lucidgrad benchmarks" + (" (quick)" if args.quick else ""))
     table = Table()
     for name in MODULES:
         short = name.rsplit(".", 1)[1]
         if args.only is not None and short not in args.only:
             continue
-        module = importlib.import_module(name)
         start = time.perf_counter()
-        try:
-            module.collect(table, quick=args.quick)
-        except Exception as error:  # a missing dataset or peer skips one workload, not the run
-            print(f"[{short}] skipped: {type(error).__name__}: {error}")
+        # a missing dataset or peer skips one workload, not the run
+        error = run_isolated(name, args.quick, table)
+        if error is not None:
+            print(f"[{short}] skipped: {error}")
             continue
         print(f"[{short}] done in {time.perf_counter() - start:.1f} s")
     print()
