@@ -46,19 +46,15 @@ def run_child(name, quick):
 
 def run_isolated(name, quick, table):
     """Run module ``name`` in a fresh process; add its rows to ``table``. Returns an error
-    message, or None on success. The child's own output is passed through."""
+    message, or None on success (then the child's own output is passed through)."""
     command = [sys.executable, __file__, "--child", name] + (["--quick"] if quick else [])
     result = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    rows = None
-    for line in result.stdout.splitlines():
-        if line.startswith(_ROWS_MARK):
-            rows = json.loads(line[len(_ROWS_MARK):])
-        else:
-            print(line)
-    if result.returncode != 0 or rows is None:
-        last = result.stdout.strip().splitlines()[-1:] or ["no output"]
-        return last[0]
-    for row in rows:
+    lines = result.stdout.splitlines()
+    rows = [json.loads(line[len(_ROWS_MARK):]) for line in lines if line.startswith(_ROWS_MARK)]
+    if result.returncode != 0 or not rows:
+        return (lines or ["no output"])[-1]
+    print("\n".join(line for line in lines if not line.startswith(_ROWS_MARK)))
+    for row in rows[0]:
         table.add(*row)
     return None
 
