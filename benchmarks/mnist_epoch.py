@@ -93,7 +93,7 @@ def collect(table, quick=False):
     data_dir = os.environ.get("LUCIDGRAD_DATA")
     if not data_dir:
         raise RuntimeError("set LUCIDGRAD_DATA to the folder holding mnist/")
-    per_epoch, _, _ = measure(data_dir, epochs=2 if quick else 4,
+    per_epoch, _, _ = measure(data_dir, epochs=2 if quick else 6,
                               limit=12_800 if quick else None, track_memory=False)
     label = "MNIST seed-recipe epoch" + (" (12,800 images)" if quick else "")
     for name, s in per_epoch.items():
