@@ -27,8 +27,8 @@ RUNS = [
     ("mnist mlp sgd momentum", "--dataset mnist --optimizer sgd --lr 0.05 --momentum 0.9"),
     ("mnist mlp adam", "--dataset mnist --optimizer adam"),
     ("fashion-mnist mlp rmsprop", "--dataset fashion-mnist --epochs 20"),
-    ("mnist cnn", "--dataset mnist --model cnn --optimizer adam --epochs 8"),
-    ("fashion-mnist cnn", "--dataset fashion-mnist --model cnn --optimizer adam --epochs 10"),
+    ("mnist cnn", "--dataset mnist --model cnn"),
+    ("fashion-mnist cnn", "--dataset fashion-mnist --model cnn"),
 ]
 
 

@@ -6,8 +6,10 @@
     Conv2D(32, 5, relu) MaxPool(2) BatchNorm   ->  (32, 4, 4)
     Flatten  Dense(256, relu)  Dropout(0.25)  Dense(num_classes, softmax)
 
-Train it with Adam (``lucidgrad train --model cnn --optimizer adam``): 99% on MNIST in 8 epochs,
-90% on Fashion-MNIST in 10.
+``lucidgrad train --model cnn`` trains it with Adam (lr 1e-3) for 8 epochs, multiplying the
+learning rate by 0.7 after every epoch: about 99.3% on MNIST and 91% on Fashion-MNIST. The
+decay settles the epoch-to-epoch swings of a constant rate (about 0.1 point on MNIST, 1 point
+on Fashion-MNIST).
 """
 from .containers import Sequential
 from .layers import BatchNormalization, Conv2D, Dense, Dropout, Flatten, MaxPool2D, ReLU
@@ -16,7 +18,7 @@ from .models import register_model
 __all__ = ["lenet"]
 
 
-@register_model("cnn", input_layout="images")
+@register_model("cnn", input_layout="images", training={"optimizer": "adam", "epochs": 8, "lr_decay": 0.7})
 def lenet(input_shape, num_classes, filters=(16, 32), kernel_size=5, padding="valid",
           dense_units=256, batch_norm=True, bn_after_pool=True, bn_momentum=0.9, dropout=0.25,
           **_):

@@ -4,12 +4,13 @@ A builder is registered with ``@register_model(name, input_layout=...)`` and cal
 ``builder(input_shape, num_classes, **options)``; it returns an uncompiled ``Model``.
 ``input_layout`` tells the command how to shape the images before they reach the model:
 ``'flat'`` gives (n, height * width) rows; ``'images'`` gives (n, 1, height, width) (channels
-first). Builders ignore options they do not know.
+first). Builders ignore options they do not know. ``training`` holds the command's defaults for
+this model where they differ from the seed recipe's (``optimizer``, ``epochs``, ``lr_decay``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 __all__ = ["ModelSpec", "register_model", "build_model", "model_names", "model_spec", "mlp"]
@@ -24,18 +25,26 @@ class ModelSpec:
     name: str
     builder: Callable
     input_layout: str = "flat"
+    training: dict = field(default_factory=dict)
 
 
 _REGISTRY: dict[str, ModelSpec] = {}
+TRAINING_SETTINGS = ("optimizer", "epochs", "lr_decay")
 
 
-def register_model(name: str, input_layout: str = "flat") -> Callable:
-    """Decorator: register ``builder(input_shape, num_classes, **options) -> Model`` as ``name``."""
+def register_model(name: str, input_layout: str = "flat", training: dict | None = None) -> Callable:
+    """Decorator: register ``builder(input_shape, num_classes, **options) -> Model`` as ``name``,
+    with the ``lucidgrad train`` defaults in ``training`` (keys from ``TRAINING_SETTINGS``)."""
     if input_layout not in LAYOUTS:
         raise ValueError(f"register_model: input_layout must be one of {LAYOUTS}, got {input_layout!r}")
+    training = dict(training or {})
+    unknown = sorted(set(training) - set(TRAINING_SETTINGS))
+    if unknown:
+        raise ValueError(f"register_model: unknown training settings {unknown}; "
+                         f"expected some of {TRAINING_SETTINGS}")
 
     def decorate(builder: Callable) -> Callable:
-        _REGISTRY[name] = ModelSpec(name, builder, input_layout)
+        _REGISTRY[name] = ModelSpec(name, builder, input_layout, training)
         return builder
 
     return decorate

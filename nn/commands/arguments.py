@@ -31,3 +31,8 @@ def positive_float(text):
 def fraction(text):
     """A number in [0, 1)."""
     return _number(text, float, "a number in [0, 1)", lambda v: 0.0 <= v < 1.0)
+
+
+def decay_factor(text):
+    """A number in (0, 1]: a multiplicative decay (1 for none)."""
+    return _number(text, float, "a number in (0, 1]", lambda v: 0.0 < v <= 1.0)

@@ -4,6 +4,8 @@ The default run is the seed recipe: pixels scaled to [0, 1] as float32 rows of 7
 labels, ``Dense(512, relu) -> Dense(10, softmax)``, categorical cross-entropy, RMSprop, batch 128,
 5 epochs; then the test loss and accuracy are printed, and ``model.npz`` and
 ``learning_curve.png`` are written to the output directory (``runs/<dataset>-<model>``).
+A model may register other defaults for the optimizer, the epochs and a per-epoch learning-rate
+decay (the ``cnn`` does); options given on the command line always win.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Callable
 
 import numpy as np
 
-from .arguments import fraction, positive_float, positive_int
+from .arguments import decay_factor, fraction, positive_float, positive_int
 
 __all__ = ["DATASETS", "DatasetChoice", "add_arguments", "run", "load_dataset"]
 
@@ -70,12 +72,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="what to train on (default: mnist)")
     parser.add_argument("--model", choices=model_names(), default="mlp",
                         help="model architecture (default: mlp, the seed recipe)")
-    parser.add_argument("--epochs", type=positive_int, default=5, help="default: 5")
+    parser.add_argument("--epochs", type=positive_int, default=None,
+                        help=f"default: {_defaults_text('epochs')}")
     parser.add_argument("--batch-size", type=positive_int, default=128, help="default: 128")
-    parser.add_argument("--optimizer", choices=sorted(OPTIMIZERS), default="rmsprop",
-                        help="default: rmsprop")
+    parser.add_argument("--optimizer", choices=sorted(OPTIMIZERS), default=None,
+                        help=f"default: {_defaults_text('optimizer')}")
     parser.add_argument("--lr", type=positive_float, default=None,
                         help="learning rate (default: the optimizer's own default)")
+    parser.add_argument("--lr-decay", type=decay_factor, default=None,
+                        help="multiply the learning rate by this factor after every epoch "
+                             f"(default: {_defaults_text('lr_decay')})")
     parser.add_argument("--momentum", type=fraction, default=None,
                         help="momentum for sgd or rmsprop (default: the optimizer's own, 0)")
     parser.add_argument("--nesterov", action="store_true", help="Nesterov momentum (sgd)")
@@ -96,6 +102,32 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="1: a progress bar per epoch (default); 2: one line per epoch")
     parser.add_argument("--quiet", action="store_true",
                         help="print only the test results and where files were saved")
+
+
+# The seed recipe's settings; a registered model may override them (``register_model``).
+RECIPE_SETTINGS = {"optimizer": "rmsprop", "epochs": 5, "lr_decay": 1.0}
+
+
+def _defaults_text(setting: str) -> str:
+    """``'5 (8 for --model cnn)'``: the recipe's default and the models that change it."""
+    from ..models import model_names, model_spec
+
+    def shown(value):
+        return f"{value:g}" if isinstance(value, float) else str(value)
+
+    others = [f"{shown(model_spec(name).training[setting])} for --model {name}"
+              for name in model_names() if setting in model_spec(name).training]
+    return shown(RECIPE_SETTINGS[setting]) + (f" ({', '.join(others)})" if others else "")
+
+
+def training_settings(args: argparse.Namespace, spec) -> dict:
+    """Optimizer, epochs and lr decay: the command line's, else the model's, else the recipe's."""
+    settings = {**RECIPE_SETTINGS, **spec.training}
+    for key in RECIPE_SETTINGS:
+        given = getattr(args, key)
+        if given is not None:
+            settings[key] = given
+    return settings
 
 
 def load_dataset(name: str, data_dir=None, download: bool = True, seed: int = 0):
@@ -148,23 +180,32 @@ def run(args: argparse.Namespace) -> int:
     y_test = to_categorical(y_test, dataset.num_classes)
 
     model = build_model(args.model, x_train.shape[1:], dataset.num_classes, **dataset.model_options)
+    settings = training_settings(args, spec)
+    name = settings["optimizer"]
     options = {} if args.lr is None else {"lr": args.lr}
     if args.momentum is not None or args.nesterov:
-        if args.optimizer not in ("sgd", "rmsprop") or (args.nesterov and args.optimizer != "sgd"):
+        if name not in ("sgd", "rmsprop") or (args.nesterov and name != "sgd"):
             return _error(f"--momentum applies to sgd and rmsprop, --nesterov to sgd only "
-                          f"(got --optimizer {args.optimizer})")
+                          f"(got --optimizer {name})")
         options["momentum"] = 0.9 if args.momentum is None else args.momentum
         if args.nesterov:
             options["nesterov"] = True
-    optimizer = nn.optim.get(args.optimizer, **options)
+    optimizer = nn.optim.get(name, **options)
     model.compile(optimizer=optimizer, loss="categorical_crossentropy", metrics=["accuracy"])
+    callbacks = []
+    if settings["lr_decay"] != 1.0:
+        decay = nn.optim.schedules.ExponentialDecay(optimizer, settings["lr_decay"])
+        callbacks.append(nn.training.callbacks.LearningRateScheduler(decay))
     verbose = 0 if args.quiet else args.verbose
     if not args.quiet:
         print(f"{dataset.title}: {len(x_train)} training and {len(x_test)} test samples")
         model.summary()
+        decaying = f", times {settings['lr_decay']:g} after every epoch" if callbacks else ""
+        print(f"Training with {name} (lr {optimizer.lr:g}{decaying}) for {settings['epochs']} epochs")
     history = model.fit(
-        x_train, y_train, epochs=args.epochs, batch_size=args.batch_size,
+        x_train, y_train, epochs=settings["epochs"], batch_size=args.batch_size,
         validation_split=args.validation_split, verbose=verbose, seed=args.seed,
+        callbacks=callbacks,
     )
     test_loss, test_accuracy = model.evaluate(x_test, y_test, batch_size=args.batch_size, verbose=0)
     print(f"Test loss: {test_loss:.4f}")

@@ -118,11 +118,54 @@ def test_failed_download_is_a_clear_error(tmp_path, capsys, monkeypatch):
 
 def test_bad_options_exit_with_usage_errors(capsys):
     for argv in (["train", "--epochs", "0"], ["train", "--model", "nope"],
-                 ["train", "--lr", "-1"], ["train", "--dataset", "cifar"]):
+                 ["train", "--lr", "-1"], ["train", "--dataset", "cifar"],
+                 ["train", "--lr-decay", "0"], ["train", "--lr-decay", "1.5"]):
         with pytest.raises(SystemExit) as exit_info:
             cli.main(argv)
         assert exit_info.value.code == 2
     assert "invalid" in capsys.readouterr().err
+
+
+def _train_args(*argv):
+    import argparse
+    from nn.commands import train
+
+    parser = argparse.ArgumentParser()
+    train.add_arguments(parser)
+    return train, parser.parse_args(list(argv))
+
+
+def test_each_model_brings_its_training_defaults_and_the_command_line_wins():
+    train, args = _train_args()
+    assert train.training_settings(args, model_spec("mlp")) == {
+        "optimizer": "rmsprop", "epochs": 5, "lr_decay": 1.0}
+    assert train.training_settings(args, model_spec("cnn")) == {
+        "optimizer": "adam", "epochs": 8, "lr_decay": 0.7}
+    _, args = _train_args("--optimizer", "sgd", "--epochs", "2", "--lr-decay", "1")
+    assert train.training_settings(args, model_spec("cnn")) == {
+        "optimizer": "sgd", "epochs": 2, "lr_decay": 1.0}
+
+
+def test_lr_decay_multiplies_the_learning_rate_after_every_epoch(tmp_path, capsys, monkeypatch):
+    seen = []
+    original = nn.Model.fit
+
+    def spy(self, *args, **kwargs):
+        history = original(self, *args, **kwargs)
+        seen.extend(history.history["lr"])
+        return history
+
+    monkeypatch.setattr(nn.Model, "fit", spy)
+    assert cli.main(["train", "--dataset", "moons", "--epochs", "3", "--optimizer", "adam",
+                     "--lr", "0.02", "--lr-decay", "0.5", "--verbose", "2",
+                     "--output-dir", str(tmp_path)]) == 0
+    assert "Training with adam (lr 0.02, times 0.5 after every epoch) for 3 epochs" in capsys.readouterr().out
+    np.testing.assert_allclose(seen, [0.02, 0.01, 0.005])
+
+
+def test_register_model_rejects_unknown_training_settings():
+    with pytest.raises(ValueError, match=r"unknown training settings \['lr'\]"):
+        register_model("broken", training={"lr": 0.1})
 
 
 def test_help_lists_the_commands(capsys):
