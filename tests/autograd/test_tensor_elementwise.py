@@ -171,3 +171,29 @@ def test_clip_matches_numpy_and_differentiates_inside(data, bounds):
     x = Tensor(a, requires_grad=True)
     x.clip(lo, hi).sum().backward()
     np.testing.assert_array_equal(x.grad, ((a >= lo) & (a <= hi)).astype(float))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("scalar", [0, 0.25, -1])
+@pytest.mark.parametrize("name", ["maximum", "minimum"])
+def test_extrema_against_a_number_on_large_arrays_match_numpy(name, scalar, dtype):
+    # large arrays take the cached-filled-array path; values, dtype and tie gradients must not change
+    rng = np.random.default_rng(0)
+    a = rng.choice(np.array([-1.0, 0.0, 0.25, 0.5], dtype=dtype), size=(80, 70))
+    a[0, :5] = [np.nan, np.inf, -np.inf, 0.0, 0.25]
+    for left in (True, False):
+        x = Tensor(a, requires_grad=True)
+        out = getattr(ag, name)(x, scalar) if left else getattr(ag, name)(scalar, x)
+        expected = getattr(np, name)(a, scalar) if left else getattr(np, name)(scalar, a)
+        assert out.dtype == expected.dtype == dtype
+        np.testing.assert_array_equal(out.data, expected)
+        out.sum().backward()
+        wins = (a > scalar) if name == "maximum" else (a < scalar)
+        np.testing.assert_array_equal(x.grad[1:], (wins + 0.5 * (a == scalar))[1:])
+
+
+def test_relu_of_a_large_array_keeps_its_layout_and_dtype():
+    a = np.asfortranarray(np.random.default_rng(1).normal(size=(90, 60)).astype(np.float32))
+    out = ag.relu(Tensor(a)).data
+    assert out.dtype == np.float32 and out.flags.f_contiguous
+    np.testing.assert_array_equal(out, np.maximum(a, 0))
