@@ -10,25 +10,18 @@ small = settings(max_examples=20, deadline=None)
 
 
 @small
-@given(st.integers(1, 4), st.integers(1, 4), st.integers(1, 4), st.integers(0, 2), st.data())
-def test_affine_matches_matmul_plus_bias_and_finite_differences(n, k, m, batch_dims, data):
+@given(st.sampled_from(["affine", "linear"]), st.integers(1, 4), st.integers(1, 4), st.integers(1, 4),
+       st.integers(0, 2), st.data())
+def test_dense_ops_match_matmul_plus_bias_and_finite_differences(name, n, k, m, batch_dims, data):
+    # affine takes a kernel (in, out); linear a weight (out, in), multiplied transposed
     lead = tuple(data.draw(st.lists(st.integers(1, 3), min_size=batch_dims, max_size=batch_dims)))
     x = data.draw(testing.arrays(lead + (n, k), min_value=-2, max_value=2))
-    kernel = data.draw(testing.arrays((k, m), min_value=-2, max_value=2))
+    weight = data.draw(testing.arrays((k, m) if name == "affine" else (m, k), min_value=-2, max_value=2))
+    kernel = weight if name == "affine" else weight.T
     bias = data.draw(testing.arrays((m,), min_value=-2, max_value=2))
-    np.testing.assert_allclose(ag.affine(ag.Tensor(x), kernel, bias).data, x @ kernel + bias, rtol=1e-12)
-    testing.check_gradients(ag.affine, x, kernel, bias, order=2)
-
-
-@small
-@given(st.integers(1, 4), st.integers(1, 4), st.integers(1, 4), st.integers(0, 2), st.data())
-def test_linear_matches_matmul_by_the_transposed_weight_and_finite_differences(n, k, m, batch_dims, data):
-    lead = tuple(data.draw(st.lists(st.integers(1, 3), min_size=batch_dims, max_size=batch_dims)))
-    x = data.draw(testing.arrays(lead + (n, k), min_value=-2, max_value=2))
-    weight = data.draw(testing.arrays((m, k), min_value=-2, max_value=2))
-    bias = data.draw(testing.arrays((m,), min_value=-2, max_value=2))
-    np.testing.assert_allclose(ag.linear(ag.Tensor(x), weight, bias).data, x @ weight.T + bias, rtol=1e-12)
-    testing.check_gradients(ag.linear, x, weight, bias, order=2)
+    op = getattr(ag, name)
+    np.testing.assert_allclose(op(ag.Tensor(x), weight, bias).data, x @ kernel + bias, rtol=1e-12)
+    testing.check_gradients(op, x, weight, bias, order=2)
 
 
 @small
