@@ -171,7 +171,8 @@ _RHO = np.float32(RHO)
 
 def _rmsprop_update(params: np.ndarray, grads: np.ndarray, square_avg: np.ndarray,
                     scratch: np.ndarray) -> None:
-    """One RMSprop step over flat float32 buffers, in place, in eight elementwise passes."""
+    """One RMSprop step over float32 buffers (the floor passes flat ones), in place, in eight
+    elementwise passes."""
     np.multiply(grads, grads, out=scratch)
     np.multiply(square_avg, _RHO, out=square_avg)
     np.add(square_avg, scratch, out=square_avg)
@@ -239,6 +240,57 @@ def numpy_floor_epoch(x: np.ndarray, y_onehot: np.ndarray, params: dict[str, np.
     for start in range(0, n, state.batch_size):
         batch = order[start:start + state.batch_size]
         total_loss += _floor_step(x[batch], y_onehot[batch], params, state)
+    return total_loss / n
+
+
+# --------------------------------------------------------------------------- numpy, allocating
+#
+# The same step written the way the engine executes it: every forward result, every gradient and
+# every temporary is a fresh array, and RMSprop updates each parameter on its own, in place with a
+# scratch array per parameter (as nn.optim does). Timing it beside the floor and lucidgrad splits
+# lucidgrad's gap to the floor into what this way of computing costs (this versus the floor) and
+# what the engine's bookkeeping costs (lucidgrad versus this).
+
+
+def make_allocating_state(params: dict[str, np.ndarray]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Per parameter: its RMSprop accumulator (a discounted sum of squared gradients, as the
+    floor's) and a scratch array."""
+    return {name: (np.zeros_like(value), np.empty_like(value)) for name, value in params.items()}
+
+
+def _allocating_step(x_batch, y_batch, params, optimizer_state) -> float:
+    """Forward, backward and per-parameter RMSprop on fresh arrays; returns the summed loss."""
+    rows = len(x_batch)
+    hidden = x_batch @ params["W1"]
+    hidden += params["b1"]
+    active = np.maximum(hidden, np.zeros_like(hidden))
+    logits = active @ params["W2"]
+    logits += params["b2"]
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    exp = np.exp(shifted)
+    totals = exp.sum(axis=1, keepdims=True)
+    loss_sum = float((np.log(totals) - (y_batch * shifted).sum(axis=1, keepdims=True)).sum())
+    d_logits = (exp / totals - y_batch) * np.float32(1.0 / rows)
+    ones = np.ones(rows, dtype=np.float32)
+    grads = {"W2": active.T @ d_logits, "b2": ones @ d_logits}
+    d_hidden = (d_logits @ params["W2"].T) * (hidden > 0)
+    grads["W1"] = x_batch.T @ d_hidden
+    grads["b1"] = ones @ d_hidden
+    for name, grad in grads.items():
+        _rmsprop_update(params[name], grad, *optimizer_state[name])
+    return loss_sum
+
+
+def numpy_allocating_epoch(x: np.ndarray, y_onehot: np.ndarray, params: dict[str, np.ndarray],
+                           optimizer_state: dict, rng: np.random.Generator) -> float:
+    """One shuffled epoch of `_allocating_step` (batch order `rng.permutation(n)`, as the floor);
+    returns the epoch's mean training loss. `params` are updated in place."""
+    n = len(x)
+    order = rng.permutation(n)
+    total_loss = 0.0
+    for start in range(0, n, BATCH_SIZE):
+        batch = order[start:start + BATCH_SIZE]
+        total_loss += _allocating_step(x[batch], y_onehot[batch], params, optimizer_state)
     return total_loss / n
 
 
