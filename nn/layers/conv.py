@@ -21,11 +21,11 @@ import numpy as np
 
 from autograd import conv
 
-from .. import initializers, regularizers
+from .. import initializers
 from ..functional import cast_input
 from ..module import Module, Parameter, register_layer
 from . import activations
-from ._regularized import kernel_and_bias_penalties
+from ._weight_options import kernel_and_bias_penalties, set_weight_options, weight_options_config
 
 __all__ = ["ConvND", "Conv1D", "Conv2D", "Conv3D", "Conv1d", "Conv2d", "Conv3d"]
 
@@ -197,12 +197,8 @@ class ConvND(_Convolution):
             self.name = unique_layer_name(f"conv{rank}d")
         self._set_geometry(rank, filters, kernel_size, strides, padding, dilation_rate, groups)
         _check_data_format(data_format, self.label)
-        self.activation = activations.get(activation)
-        self.use_bias = bool(use_bias)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
+        set_weight_options(self, activation, use_bias, kernel_initializer, bias_initializer,
+                           kernel_regularizer, bias_regularizer)
         self.dtype = np.dtype(dtype)
         if not np.issubdtype(self.dtype, np.floating):
             raise TypeError(f"{self.label}: dtype must be floating point, got {self.dtype}")
@@ -293,12 +289,7 @@ class ConvND(_Convolution):
             "padding": _jsonable(self.padding),
             "dilation_rate": list(self.dilation),
             "groups": self.groups,
-            "activation": activations.serialize(self.activation),
-            "use_bias": self.use_bias,
-            "kernel_initializer": initializers.serialize(self.kernel_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
-            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+            **weight_options_config(self),
             "input_shape": _jsonable(self.declared_input_shape),
             "input_channels": self.input_channels,
             "dtype": self.dtype.name,

@@ -9,11 +9,11 @@ import numpy as np
 
 from autograd import affine, linear
 
-from .. import initializers, regularizers
+from .. import initializers
 from ..functional import cast_input
 from ..module import Module, Parameter, register_layer
 from . import activations
-from ._regularized import kernel_and_bias_penalties
+from ._weight_options import kernel_and_bias_penalties, set_weight_options, weight_options_config
 
 __all__ = ["Dense", "Linear"]
 
@@ -45,12 +45,8 @@ class Dense(Module):
                  input_shape=None, input_dim=None, dtype=np.float32, name=None):
         super().__init__(name=name)
         self.units = _positive_int(units, "units", "Dense")
-        self.activation = activations.get(activation)
-        self.use_bias = bool(use_bias)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
+        set_weight_options(self, activation, use_bias, kernel_initializer, bias_initializer,
+                           kernel_regularizer, bias_regularizer)
         self.dtype = _float_dtype(dtype, "Dense")
         self.kernel = None
         self.bias = None
@@ -105,12 +101,7 @@ class Dense(Module):
     def get_config(self):
         return {
             "units": self.units,
-            "activation": activations.serialize(self.activation),
-            "use_bias": self.use_bias,
-            "kernel_initializer": initializers.serialize(self.kernel_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
-            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+            **weight_options_config(self),
             "input_dim": self.input_dim,
             "dtype": self.dtype.name,
             "name": self.name,
