@@ -29,41 +29,41 @@ def _moons():
     return x.tolist(), (y * 2 - 1).tolist()
 
 
-def train_ours(steps, xs, ys):
-    """Train lucidgrad's scalar MLP; returns (seconds per step, final accuracy)."""
-    model = MLP(2, [16, 16, 1], seed=1337)
+def _train(model, steps, loss_and_accuracy):
+    """SGD with the demo's linearly decaying rate; returns (seconds per step, final accuracy)."""
     start = time.perf_counter()
     for k in range(steps):
-        loss, accuracy = max_margin_loss(model, xs, ys)
+        loss, accuracy = loss_and_accuracy(model)
         model.zero_grad()
         loss.backward()
         lr = 1.0 - 0.9 * k / steps
         for p in model.parameters():
             p.data -= lr * p.grad
     return (time.perf_counter() - start) / steps, accuracy
+
+
+def train_ours(steps, xs, ys):
+    """Train lucidgrad's scalar MLP; returns (seconds per step, final accuracy)."""
+    return _train(MLP(2, [16, 16, 1], seed=1337), steps,
+                  lambda model: max_margin_loss(model, xs, ys))
 
 
 def train_micrograd(steps, xs, ys):
     """The same network, loss and schedule written with micrograd, as its demo does."""
     from micrograd.engine import Value as MValue
     from micrograd.nn import MLP as MMLP
-    random.seed(1337)
-    model = MMLP(2, [16, 16, 1])
-    start = time.perf_counter()
-    for k in range(steps):
+
+    def loss_and_accuracy(model):
         inputs = [list(map(MValue, x)) for x in xs]
         scores = list(map(model, inputs))
         losses = [(1 + -y * s).relu() for y, s in zip(ys, scores)]
         data_loss = sum(losses) * (1.0 / len(losses))
         reg_loss = 1e-4 * sum(p * p for p in model.parameters())
-        loss = data_loss + reg_loss
         accuracy = sum((y > 0) == (s.data > 0) for y, s in zip(ys, scores)) / len(ys)
-        model.zero_grad()
-        loss.backward()
-        lr = 1.0 - 0.9 * k / steps
-        for p in model.parameters():
-            p.data -= lr * p.grad
-    return (time.perf_counter() - start) / steps, accuracy
+        return data_loss + reg_loss, accuracy
+
+    random.seed(1337)
+    return _train(MMLP(2, [16, 16, 1]), steps, loss_and_accuracy)
 
 
 def chain(n):

@@ -1,7 +1,8 @@
 """Adagrad (Duchi, Hazan and Singer, 2011)."""
 import numpy as np
 
-from .optimizer import Optimizer, non_negative, positive
+from .hyperparameters import non_negative, positive
+from .optimizer import Optimizer
 
 __all__ = ["Adagrad"]
 

@@ -16,6 +16,7 @@ import math
 import numpy as np
 
 from .clipping import global_norm, grad_array, parameter_list, sum_of_squares
+from .hyperparameters import non_negative, optional_positive, stored_scalar
 
 __all__ = ["Optimizer"]
 
@@ -84,10 +85,7 @@ class Optimizer:
 
     @lr.setter
     def lr(self, value):
-        value = float(value)
-        if not (value >= 0.0 and math.isfinite(value)):
-            raise ValueError(f"{type(self).__name__}: lr must be a finite number >= 0, got {value}")
-        self._lr = value
+        self._lr = non_negative(self, "lr", value)
 
     learning_rate = lr  # Keras's name for the same attribute
 
@@ -228,10 +226,10 @@ class Optimizer:
         accepted for numbers. Nothing changes when the state does not fit.
         """
         where = f"{type(self).__name__}.load_state_dict"
-        name = _scalar(state.get("name"), str)
+        name = stored_scalar(state.get("name"), str)
         if name != self.name:
             raise ValueError(f"{where}: state is for optimizer {name!r}, not {self.name!r}")
-        count = _scalar(state.get("param_count"), int)
+        count = stored_scalar(state.get("param_count"), int)
         if count != len(self._slots):
             raise ValueError(f"{where}: state has {count} parameters, this optimizer has "
                              f"{len(self._slots)}")
@@ -249,56 +247,11 @@ class Optimizer:
                          ("shape mismatch", mismatched)) if keys]
             raise ValueError(f"{where}: state does not fit this optimizer ({'; '.join(problems)})")
         for key, kind in self.hyperparameters.items():
-            setattr(self, key, _scalar(state[key], kind))
+            setattr(self, key, stored_scalar(state[key], kind))
         for key in _CLIPPING:
-            setattr(self, key, _scalar(state[key], float) if key in state else None)
-        self.iterations = _scalar(state["iterations"], int)
+            setattr(self, key, stored_scalar(state[key], float) if key in state else None)
+        self.iterations = stored_scalar(state["iterations"], int)
         for index, slot in enumerate(self._slots):
-            slot.step = _scalar(state[f"state.{index}.step"], int)
+            slot.step = stored_scalar(state[f"state.{index}.step"], int)
             for name, array in slot.state.items():
                 np.copyto(array, state[f"state.{index}.{name}"], casting="same_kind")
-
-
-def _scalar(value, kind):
-    """``value`` (maybe a 0-d array from ``np.load``) as a Python ``kind``."""
-    if isinstance(value, np.ndarray):
-        value = value.item()
-    return kind(value)
-
-
-def non_negative(optimizer, name, value):
-    """``value`` as a finite float >= 0, or a ValueError naming the optimizer and hyperparameter."""
-    value = float(value)
-    if not (value >= 0.0 and math.isfinite(value)):
-        raise ValueError(f"{type(optimizer).__name__}: {name} must be a finite number >= 0, "
-                         f"got {value}")
-    return value
-
-
-def optional_positive(optimizer, name, value):
-    """None, or ``value`` as a float > 0 (else a ValueError naming the optimizer)."""
-    if value is None:
-        return None
-    value = float(value)
-    if not value > 0.0:
-        raise ValueError(f"{type(optimizer).__name__}: {name} must be > 0 or None, got {value}")
-    return value
-
-
-def fraction(optimizer, name, value):
-    """``value`` as a float in [0, 1), or a ValueError naming the optimizer and hyperparameter."""
-    value = float(value)
-    if not 0.0 <= value < 1.0:
-        raise ValueError(f"{type(optimizer).__name__}: {name} must be in [0, 1), got {value}")
-    return value
-
-
-def positive(optimizer, name, value):
-    """``value`` as a float > 0, or a ValueError naming the optimizer and hyperparameter."""
-    value = float(value)
-    if not (value > 0.0 and math.isfinite(value)):
-        raise ValueError(f"{type(optimizer).__name__}: {name} must be a finite number > 0, "
-                         f"got {value}")
-    return value
-
-

@@ -3,7 +3,8 @@ import math
 
 import numpy as np
 
-from .optimizer import Optimizer, fraction, positive
+from .hyperparameters import fraction, positive
+from .optimizer import Optimizer
 
 __all__ = ["RMSprop"]
 

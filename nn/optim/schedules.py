@@ -11,6 +11,8 @@ import math
 
 import numpy as np
 
+from .hyperparameters import at_least, non_negative, positive, stored_scalar
+
 __all__ = ["LearningRateSchedule", "StepDecay", "ExponentialDecay", "CosineDecay",
            "LinearWarmup", "ReduceLROnPlateau"]
 
@@ -63,15 +65,15 @@ class LearningRateSchedule:
 
     def load_state_dict(self, state):
         """Restore a state saved by ``state_dict`` and set the optimizer's lr to its last value."""
-        name = _scalar(state.get("name"), str)
+        name = stored_scalar(state.get("name"), str)
         if name != type(self).__name__:
             raise ValueError(f"{type(self).__name__}.load_state_dict: state is for {name!r}")
-        self.interval = _scalar(state["interval"], str)
-        self.count = _scalar(state["count"], int)
-        self.base_lr = _scalar(state["base_lr"], float)
+        self.interval = stored_scalar(state["interval"], str)
+        self.count = stored_scalar(state["count"], int)
+        self.base_lr = stored_scalar(state["base_lr"], float)
         for key, kind in self.hyperparameters.items():
-            setattr(self, key, _scalar(state[key], kind))
-        self._set(_scalar(state["last_lr"], float))
+            setattr(self, key, stored_scalar(state[key], kind))
+        self._set(stored_scalar(state["last_lr"], float))
 
     def __repr__(self):
         settings = ", ".join(f"{key}={getattr(self, key)!r}" for key in self.hyperparameters)
@@ -88,8 +90,8 @@ class StepDecay(LearningRateSchedule):
     hyperparameters = {"step_size": int, "gamma": float}
 
     def __init__(self, optimizer, step_size, gamma=0.1, interval="epoch"):
-        self.step_size = _count(self, "step_size", step_size, minimum=1)
-        self.gamma = _positive(self, "gamma", gamma)
+        self.step_size = at_least(self, "step_size", step_size, minimum=1)
+        self.gamma = positive(self, "gamma", gamma)
         super().__init__(optimizer, interval)
 
     def lr_at(self, count):
@@ -107,7 +109,7 @@ class ExponentialDecay(LearningRateSchedule):
     hyperparameters = {"gamma": float}
 
     def __init__(self, optimizer, gamma, interval="epoch"):
-        self.gamma = _positive(self, "gamma", gamma)
+        self.gamma = positive(self, "gamma", gamma)
         super().__init__(optimizer, interval)
 
     def lr_at(self, count):
@@ -126,8 +128,8 @@ class CosineDecay(LearningRateSchedule):
     hyperparameters = {"total_steps": int, "min_lr": float}
 
     def __init__(self, optimizer, total_steps, min_lr=0.0, interval="epoch"):
-        self.total_steps = _count(self, "total_steps", total_steps, minimum=1)
-        self.min_lr = _non_negative(self, "min_lr", min_lr)
+        self.total_steps = at_least(self, "total_steps", total_steps, minimum=1)
+        self.min_lr = non_negative(self, "min_lr", min_lr)
         super().__init__(optimizer, interval)
 
     def lr_at(self, count):
@@ -150,7 +152,7 @@ class LinearWarmup(LearningRateSchedule):
     hyperparameters = {"warmup_steps": int, "start_factor": float}
 
     def __init__(self, optimizer, warmup_steps, after=None, start_factor=0.0, interval=None):
-        self.warmup_steps = _count(self, "warmup_steps", warmup_steps, minimum=1)
+        self.warmup_steps = at_least(self, "warmup_steps", warmup_steps, minimum=1)
         start_factor = float(start_factor)
         if not 0.0 <= start_factor <= 1.0:
             raise ValueError(f"LinearWarmup: start_factor must be in [0, 1], got {start_factor}")
@@ -218,11 +220,11 @@ class ReduceLROnPlateau(LearningRateSchedule):
         if mode not in ("min", "max"):
             raise ValueError(f"ReduceLROnPlateau: mode must be 'min' or 'max', got {mode!r}")
         self.factor = factor
-        self.patience = _count(self, "patience", patience, minimum=0)
-        self.min_delta = _non_negative(self, "min_delta", min_delta)
+        self.patience = at_least(self, "patience", patience, minimum=0)
+        self.min_delta = non_negative(self, "min_delta", min_delta)
         self.mode = mode
-        self.min_lr = _non_negative(self, "min_lr", min_lr)
-        self.cooldown = _count(self, "cooldown", cooldown, minimum=0)
+        self.min_lr = non_negative(self, "min_lr", min_lr)
+        self.cooldown = at_least(self, "cooldown", cooldown, minimum=0)
         self.best = math.inf if mode == "min" else -math.inf
         self.wait = 0
         self.cooldown_counter = 0
@@ -270,35 +272,6 @@ class ReduceLROnPlateau(LearningRateSchedule):
 
     def load_state_dict(self, state):
         super().load_state_dict(state)
-        self.best = _scalar(state["best"], float)
-        self.wait = _scalar(state["wait"], int)
-        self.cooldown_counter = _scalar(state["cooldown_counter"], int)
-
-
-def _scalar(value, kind):
-    if isinstance(value, np.ndarray):
-        value = value.item()
-    return kind(value)
-
-
-def _count(schedule, name, value, minimum):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{type(schedule).__name__}: {name} must be an integer >= {minimum}, "
-                         f"got {value!r}")
-    return int(value)
-
-
-def _positive(schedule, name, value):
-    value = float(value)
-    if not (value > 0.0 and math.isfinite(value)):
-        raise ValueError(f"{type(schedule).__name__}: {name} must be a finite number > 0, "
-                         f"got {value}")
-    return value
-
-
-def _non_negative(schedule, name, value):
-    value = float(value)
-    if not (value >= 0.0 and math.isfinite(value)):
-        raise ValueError(f"{type(schedule).__name__}: {name} must be a finite number >= 0, "
-                         f"got {value}")
-    return value
+        self.best = stored_scalar(state["best"], float)
+        self.wait = stored_scalar(state["wait"], int)
+        self.cooldown_counter = stored_scalar(state["cooldown_counter"], int)

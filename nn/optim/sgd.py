@@ -1,7 +1,8 @@
 """Stochastic gradient descent, with optional (Nesterov) momentum."""
 import numpy as np
 
-from .optimizer import Optimizer, fraction
+from .hyperparameters import fraction
+from .optimizer import Optimizer
 
 __all__ = ["SGD"]
 

@@ -1,0 +1,56 @@
+"""Checked hyperparameters for optimizers and learning-rate schedules: each function returns the
+value converted, or raises a ValueError naming the owner's class and the hyperparameter."""
+import math
+
+import numpy as np
+
+
+def stored_scalar(value, kind):
+    """``value`` (maybe a 0-d array from ``np.load``) as a Python ``kind``."""
+    if isinstance(value, np.ndarray):
+        value = value.item()
+    return kind(value)
+
+
+def non_negative(owner, name, value):
+    """``value`` as a finite float >= 0, or a ValueError naming the owner and hyperparameter."""
+    value = float(value)
+    if not (value >= 0.0 and math.isfinite(value)):
+        raise ValueError(f"{type(owner).__name__}: {name} must be a finite number >= 0, "
+                         f"got {value}")
+    return value
+
+
+def optional_positive(owner, name, value):
+    """None, or ``value`` as a float > 0 (else a ValueError naming the owner)."""
+    if value is None:
+        return None
+    value = float(value)
+    if not value > 0.0:
+        raise ValueError(f"{type(owner).__name__}: {name} must be > 0 or None, got {value}")
+    return value
+
+
+def fraction(owner, name, value):
+    """``value`` as a float in [0, 1), or a ValueError naming the owner and hyperparameter."""
+    value = float(value)
+    if not 0.0 <= value < 1.0:
+        raise ValueError(f"{type(owner).__name__}: {name} must be in [0, 1), got {value}")
+    return value
+
+
+def positive(owner, name, value):
+    """``value`` as a float > 0, or a ValueError naming the owner and hyperparameter."""
+    value = float(value)
+    if not (value > 0.0 and math.isfinite(value)):
+        raise ValueError(f"{type(owner).__name__}: {name} must be a finite number > 0, "
+                         f"got {value}")
+    return value
+
+
+def at_least(owner, name, value, minimum):
+    """``value`` as an int >= ``minimum`` (booleans refused), or a ValueError naming the owner."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{type(owner).__name__}: {name} must be an integer >= {minimum}, "
+                         f"got {value!r}")
+    return int(value)
