@@ -101,6 +101,11 @@ class Node:
         return self._inputs if self._op is not None else ()
 
     @property
+    def params(self):
+        """The op's non-differentiable keyword arguments (axis, shape, ...), or an empty dict."""
+        return dict(self._params or {}) if self._op is not None else {}
+
+    @property
     def is_leaf(self):
         """True for values created by the user rather than by a recorded operation."""
         return self._op is None
