@@ -7,10 +7,11 @@ The walk is iterative (no recursion, so a chain of a million ops is fine) and ha
 2. start from the roots and send gradients back; a value is processed once every edge that feeds
    its gradient has delivered, so each VJP runs exactly once, in a valid topological order.
 
-Every graph object carries three scratch slots for the walk (``_walk``, the number of the walk
-that last tagged it; ``_pending``, edges still to deliver; ``_gradacc``, the gradient summed so
-far), which is much faster than dictionaries keyed by identity on graphs of millions of nodes.
-Interior gradients live only there during the walk: an interior value keeps a
+The bookkeeping lives on the graph objects themselves, in three scratch slots: ``_walk`` (the
+number of the walk that last visited it, so that stale counts left by an interrupted walk are
+never mistaken for this walk's), ``_pending`` (edges still to deliver) and ``_gradacc`` (the
+gradient summed so far). Slots are much faster than dictionaries keyed by identity on graphs of
+millions of nodes. Interior gradients live only there during the walk: an interior value keeps a
 ``.grad`` only when it asked to (``retain_grad``), and running backward twice on a retained graph
 adds exactly the same gradient to the leaves again.
 """
@@ -20,6 +21,8 @@ import itertools
 import numpy as np
 
 from .grad_mode import _Switch, enable_grad, no_grad
+
+__all__ = ["run_backward", "collector_paused", "GraphReleasedError", "AnomalyError"]
 
 
 class GraphReleasedError(RuntimeError):
@@ -40,21 +43,29 @@ def run_backward(roots, root_grads, *, retain_graph=None, create_graph=False, in
     """
     if retain_graph is None:
         retain_graph = create_graph
-    # The walk allocates many short-lived objects and creates no reference cycles, so the
-    # cycle collector would only rescan the (possibly huge) live graph again and again.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    with collector_paused(), (enable_grad() if create_graph else no_grad()), \
+            np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         # VJPs meet the same IEEE edge values the forward ops produce quietly (log'(0) = inf).
-        with (enable_grad() if create_graph else no_grad()), \
-                np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            return _walk(roots, root_grads, retain_graph, create_graph, inputs)
-    finally:
-        if collecting:
+        return _walk(roots, root_grads, retain_graph, create_graph, inputs)
+
+
+class collector_paused:
+    """Pause Python's cycle collector inside the block, and restore it as it was on the way out.
+
+    Walking a graph allocates many short-lived objects and creates no reference cycles, so the
+    collector would only rescan the (possibly huge) live graph again and again."""
+
+    def __enter__(self):
+        self.was_enabled = gc.isenabled()
+        gc.disable()
+
+    def __exit__(self, *exc):
+        if self.was_enabled:
             gc.enable()
+        return False
 
 
-_walk_counter = itertools.count(1)
+_walk_numbers = itertools.count(1)
 
 
 def _count_edges(roots, walk):
@@ -84,50 +95,43 @@ def _count_edges(roots, walk):
 
 
 def _walk(roots, root_grads, retain_graph, create_graph, inputs):
-    walk = next(_walk_counter)
+    """Pass 2: deliver gradients in topological order; see the module docstring."""
+    walk = next(_walk_numbers)
     _count_edges(roots, walk)
     for root, grad in zip(roots, root_grads):
         root._gradacc = grad if root._gradacc is None else root._gradacc + grad
     ready = [r for r in {id(r): r for r in roots}.values() if r._pending == 0]
     wanted = None if inputs is None else {id(x): None for x in inputs}
     anomaly = _Switch.anomaly
-    # ids of gradient arrays that must not become some .grad without a copy: those already stored
-    # during this walk, and the caller's seeds (the caller still owns them)
+    # A VJP may hand the same array to several operands (add's gradient is g for both), and the
+    # caller still owns the seeds: the ids of arrays that must be copied before they become a
+    # .grad, so that no two .grad attributes share memory.
     handed_out = {id(g) for g in root_grads}
 
     while ready:
-        obj = ready.pop()
-        grad, obj._gradacc = obj._gradacc, None
-        if obj._hooks:
-            grad = _run_hooks(obj._hooks, grad)
-        op = obj._op
+        node = ready.pop()
+        grad, node._gradacc = node._gradacc, None
+        if node._hooks:
+            grad = _run_hooks(node._hooks, grad)
+        op = node._op
         if wanted is not None:
-            if id(obj) in wanted:
-                wanted[id(obj)] = grad
-        elif op is None or obj._retains_grad:
-            obj._accumulate_grad(grad, handed_out)
+            if id(node) in wanted:
+                wanted[id(node)] = grad
+        elif op is None or node._retains_grad:
+            node._accumulate_grad(grad, handed_out)
         if op is None:
             continue
 
-        params, operands, needs = obj._params, obj._inputs, obj._needs
-        if create_graph:
-            ans, args = obj, operands
+        operands, needs = node._inputs, node._needs
+        if create_graph:  # the VJPs run on graph objects, so they record the gradient's graph
+            operand_grads = op.backward(grad, node, operands, needs, node._params)
         else:
-            ans, args = obj.data, obj._args
-        if op.vjp_all is not None:
-            operand_grads = op.vjp_all(grad, ans, args, needs, **(params or {}))
-        elif len(needs) == 1:
-            vjp = op.vjps[needs[0]]
-            operand_grads = (vjp(grad, ans, *args, **params) if params else vjp(grad, ans, *args),)
-        elif params:
-            operand_grads = [op.vjps[i](grad, ans, *args, **params) for i in needs]
-        else:
-            operand_grads = [op.vjps[i](grad, ans, *args) for i in needs]
+            operand_grads = op.backward(grad, node.data, node._args, needs, node._params)
         if not retain_graph:
-            obj._args = obj._params = None
+            node._args = node._params = None
         for i, operand_grad in zip(needs, operand_grads):
             if anomaly:
-                _check_finite(operand_grad, obj, i)
+                _check_finite(operand_grad, node, i)
             operand = operands[i]
             if operand._gradacc is None:
                 operand._gradacc = operand_grad

@@ -4,6 +4,8 @@ The switch is process-wide (not per thread): the engine is single-threaded by de
 """
 import contextlib
 
+__all__ = ["no_grad", "enable_grad", "is_grad_enabled", "scope", "current_scope"]
+
 
 class _Switch:
     enabled = True

@@ -124,8 +124,8 @@ def constant_label(value):
 
 
 def chain_label(op_counts):
-    """The box standing for a folded chain: ``… 99,998 more mul ops …``, or with several ops
-    ``… 1,998 more ops …`` over a line counting each (``mul 999, tanh 999``)."""
+    """The box standing for a folded chain: ``… 99,998 more multiply ops …``, or with several ops
+    ``… 1,998 more ops …`` over a line counting each (``multiply 999, tanh 999``)."""
     total = sum(n for _, n in op_counts)
     if len(op_counts) == 1:
         return html_label(f"… {total:,} more {escape(op_counts[0][0])} ops …")

@@ -10,6 +10,8 @@ from ..primitive import nondifferentiable, primitive
 from .elementwise import exp
 from .shape import expand_dims
 
+__all__ = ["softmax", "log_softmax", "one_hot", "softmax_cross_entropy"]
+
 
 @primitive
 def softmax(x, axis=-1):

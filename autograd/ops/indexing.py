@@ -6,15 +6,17 @@ differentiable any number of times.
 """
 import numpy as np
 
+from ..node import Node
 from ..primitive import primitive
-from ..tensor import Tensor
+
+__all__ = ["getitem", "scatter_add", "normalize_index"]
 
 
 def normalize_index(index):
     """Replace Tensors and lists inside an index by numpy arrays (hashable-free, numpy-ready)."""
     if isinstance(index, tuple):
         return tuple(normalize_index(i) for i in index)
-    if isinstance(index, Tensor):
+    if isinstance(index, Node):
         return index.data
     if isinstance(index, list):
         return np.asarray(index)
