@@ -45,11 +45,14 @@ class Op:
         return self
 
     def backward(self, g, ans, args, needs, params):
-        """The gradients of the operands at positions ``needs``, given the output gradient."""
+        """The gradients of the operands at positions ``needs``, given the output gradient (and
+        the op's keyword ``params``, a dict or None)."""
+        params = params or _NO_PARAMS
         if self.vjp_all is not None:
             return self.vjp_all(g, ans, args, needs, **params)
-        vjps = self.vjps
-        return [vjps[i](g, ans, *args, **params) for i in needs]
+        if len(needs) == 1:  # the common case, without building a list
+            return (self.vjps[needs[0]](g, ans, *args, **params),)
+        return [self.vjps[i](g, ans, *args, **params) for i in needs]
 
     def __repr__(self):
         return f"<op {self.name}>"
@@ -100,7 +103,7 @@ class Node:
         if needs and _Switch.enabled:
             out.requires_grad = True
             out._op, out._inputs, out._args, out._needs = op, operands, args, needs
-            out._params = params or _NO_PARAMS
+            out._params = params or None
             out._trace = _creation_trace() if _Switch.anomaly else None
         else:
             out.requires_grad = False

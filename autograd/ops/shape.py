@@ -14,6 +14,8 @@ __all__ = ["reshape", "broadcast_to", "transpose", "swapaxes", "squeeze", "expan
 def unbroadcast(g, target):
     """Sum ``g`` over the axes that broadcasting added or stretched, so that it has the shape of
     ``target`` (an operand: array, number, Tensor or Value; or a shape tuple)."""
+    if type(target) is float:  # a scalar-engine operand: nothing was broadcast
+        return g
     shape = target if type(target) is tuple else getattr(target, "shape", ())
     if getattr(g, "shape", ()) == shape:
         return g
