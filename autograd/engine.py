@@ -22,7 +22,8 @@ import numpy as np
 
 from .grad_mode import _Switch, enable_grad, no_grad
 
-__all__ = ["run_backward", "collector_paused", "GraphReleasedError", "AnomalyError"]
+__all__ = ["run_backward", "collector_paused", "GradientPieces", "GraphReleasedError",
+           "AnomalyError"]
 
 
 class GraphReleasedError(RuntimeError):
@@ -63,6 +64,33 @@ class collector_paused:
         if self.was_enabled:
             gc.enable()
         return False
+
+
+class GradientPieces:
+    """A gradient still in pieces: ``(index, values)`` pairs to be added into zeros of ``shape``
+    by ``assemble(shape, pieces)``.
+
+    Indexing sends its operand such pieces instead of a full-size array of zeros around the
+    slice. The pieces from all consumers of a value are collected, and assembled in one buffer
+    once the last one has arrived: reading the T steps of a sequence one by one then costs one
+    buffer in the backward pass, not T."""
+
+    __slots__ = ("shape", "pieces", "assemble")
+    __array_ufunc__ = None  # ``array + pieces``: numpy leaves the sum to ``__radd__``
+
+    def __init__(self, shape, pieces, assemble):
+        self.shape, self.pieces, self.assemble = shape, pieces, assemble
+
+    def total(self):
+        """The whole gradient."""
+        return self.assemble(self.shape, self.pieces)
+
+    def __add__(self, other):
+        if type(other) is GradientPieces:
+            return GradientPieces(self.shape, self.pieces + other.pieces, self.assemble)
+        return self.total() + other
+
+    __radd__ = __add__
 
 
 _walk_numbers = itertools.count(1)
@@ -111,6 +139,8 @@ def _walk(roots, root_grads, retain_graph, create_graph, inputs):
     while ready:
         node = ready.pop()
         grad, node._gradacc = node._gradacc, None
+        if type(grad) is GradientPieces:  # every consumer has delivered: assemble once
+            grad = grad.total()
         if node._hooks:
             grad = _run_hooks(node._hooks, grad)
         op = node._op
@@ -140,6 +170,8 @@ def _walk(roots, root_grads, retain_graph, create_graph, inputs):
             operand = operands[i]
             if operand._gradacc is None:
                 operand._gradacc = operand_grad
+            elif type(operand_grad) is GradientPieces:  # pieces on the left: a Tensor on the
+                operand._gradacc = operand_grad + operand._gradacc  # left would take them for a constant
             else:
                 operand._gradacc = operand._gradacc + operand_grad
             operand._pending -= 1
@@ -160,6 +192,8 @@ def _run_hooks(hooks, grad):
 
 
 def _check_finite(grad, node, index):
+    if type(grad) is GradientPieces:
+        grad = grad.total()
     data = getattr(grad, "data", grad)
     if np.all(np.isfinite(data)):
         return

@@ -242,6 +242,11 @@ class Tensor(Node, MathMethods):
     broadcast_to = ops.broadcast_to
     pad = ops.pad
     split = ops.split
+    flip = ops.flip
+    take = ops.take
+    triu = ops.triu
+    tril = ops.tril
+    masked_fill = ops.masked_fill
 
     def reshape(self, *shape):
         """The same elements in a new shape: ``t.reshape(2, 3)`` or ``t.reshape((2, 3))``."""

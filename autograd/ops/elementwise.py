@@ -14,7 +14,7 @@ from .. import scalar_math as sm
 from ..primitive import nondifferentiable, primitive, raw
 from .shape import unbroadcast
 
-__all__ = ["exp", "log", "log1p", "sqrt", "absolute", "tanh", "sin", "cos", "softplus", "relu",
+__all__ = ["exp", "log", "log1p", "sqrt", "absolute", "abs", "tanh", "sin", "cos", "softplus", "relu",
            "sigmoid", "sign", "erf", "leaky_relu", "elu", "gelu", "where", "clip", "maximum",
            "minimum", "greater", "greater_equal", "less", "less_equal", "equal", "not_equal",
            "logical_and", "logical_or", "logical_not", "isfinite", "isnan"]
@@ -47,6 +47,7 @@ sin = _unary(np.sin, "sin", "Sine.", sm.fsin)
 cos = _unary(np.cos, "cos", "Cosine.", sm.fcos)
 softplus = _unary(lambda x: np.logaddexp(0, x), "softplus", "log(1 + exp(x)), stable for large |x|.",
                   sm.fsoftplus)
+abs = absolute
 _FILLED = {}
 
 

@@ -8,7 +8,7 @@ import numpy as np
 from ..primitive import nondifferentiable, primitive, primitive_vjp_all
 
 __all__ = ["reshape", "broadcast_to", "transpose", "swapaxes", "squeeze", "expand_dims", "flatten",
-           "concatenate", "stack", "split", "pad", "astype"]
+           "flip", "concatenate", "stack", "split", "pad", "astype"]
 
 
 def unbroadcast(g, target):
@@ -133,6 +133,16 @@ def expand_dims(x, axis):
 
 
 expand_dims.defvjp(lambda g, ans, x, axis: reshape(g, x.shape))
+
+
+@primitive
+def flip(x, axis=None):
+    """Reverse the order of the elements along ``axis`` (an int, a tuple, or None for all axes)."""
+    normalize_axes(axis, np.ndim(x), "flip")
+    return np.flip(x, axis)
+
+
+flip.defvjp(lambda g, ans, x, axis=None: flip(g, axis))
 
 
 def flatten(x, start_axis=0, end_axis=-1):

@@ -22,6 +22,9 @@ from .styles import (EDGE_ATTRS, GRAPH_ATTRS, NODE_ATTRS, cluster_attrs, legend_
 from .summarize import Plan, apply_budget, collapse_chains, collapse_modules
 from .traversal import GraphIndex
 
+__all__ = ["draw_graph", "RANKDIRS"]
+
+
 RANKDIRS = ("LR", "TB", "RL", "BT")
 OP_KINDS_SHOWN = 8
 

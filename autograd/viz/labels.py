@@ -11,6 +11,11 @@ import numpy as np
 
 from ..node import Node
 
+__all__ = ["escape", "html_label", "red", "number_text", "array_preview", "shape_text",
+           "nonfinite_note", "ValueText", "op_label", "constant_label", "chain_label", "module_label",
+           "overflow_label"]
+
+
 RED = "#d62728"
 PREVIEW_ITEMS = 4
 

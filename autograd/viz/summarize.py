@@ -13,6 +13,9 @@ Nothing is dropped silently: every value is either drawn or counted in a box.
 """
 from collections import deque
 
+__all__ = ["Group", "Plan", "collapse_modules", "collapse_chains", "apply_budget"]
+
+
 MIN_CHAIN_HIDDEN = 3  # fold a chain only when that hides at least this many values
 
 

@@ -65,12 +65,12 @@ DATASETS = {
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Declare the options of ``train``."""
-    from ..models import model_names
+    from ..models import MODELS
     from ..optim import OPTIMIZERS
 
     parser.add_argument("--dataset", choices=sorted(DATASETS), default="mnist",
                         help="what to train on (default: mnist)")
-    parser.add_argument("--model", choices=model_names(), default="mlp",
+    parser.add_argument("--model", choices=sorted(MODELS), default="mlp",
                         help="model architecture (default: mlp, the seed recipe)")
     parser.add_argument("--epochs", type=positive_int, default=None,
                         help=f"default: {_defaults_text('epochs')}")
@@ -104,25 +104,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="print only the test results and where files were saved")
 
 
-# The seed recipe's settings; a registered model may override them (``register_model``).
+# The seed recipe's settings; a model's entry in ``nn.models.MODELS`` may override them.
 RECIPE_SETTINGS = {"optimizer": "rmsprop", "epochs": 5, "lr_decay": 1.0}
 
 
 def _defaults_text(setting: str) -> str:
     """``'5 (8 for --model cnn)'``: the recipe's default and the models that change it."""
-    from ..models import model_names, model_spec
+    from ..models import MODELS
 
     def shown(value):
         return f"{value:g}" if isinstance(value, float) else str(value)
 
-    others = [f"{shown(model_spec(name).training[setting])} for --model {name}"
-              for name in model_names() if setting in model_spec(name).training]
+    others = [f"{shown(entry.training[setting])} for --model {name}"
+              for name, entry in sorted(MODELS.items()) if setting in entry.training]
     return shown(RECIPE_SETTINGS[setting]) + (f" ({', '.join(others)})" if others else "")
 
 
-def training_settings(args: argparse.Namespace, spec) -> dict:
+def training_settings(args: argparse.Namespace, entry) -> dict:
     """Optimizer, epochs and lr decay: the command line's, else the model's, else the recipe's."""
-    settings = {**RECIPE_SETTINGS, **spec.training}
+    settings = {**RECIPE_SETTINGS, **entry.training}
     for key in RECIPE_SETTINGS:
         given = getattr(args, key)
         if given is not None:
@@ -157,11 +157,11 @@ def run(args: argparse.Namespace) -> int:
     """Train as ``args`` says; returns 0, or 2 with a message when the data cannot be had."""
     import nn
     from ..data import DatasetError, to_categorical
-    from ..models import build_model, model_spec
+    from ..models import MODELS, build_model
     from ..plotting import plot_learning_curves
 
     dataset = DATASETS[args.dataset]
-    spec = model_spec(args.model)
+    entry = MODELS[args.model]
     nn.seed(args.seed)
     try:
         (x_train, y_train), (x_test, y_test) = load_dataset(
@@ -172,15 +172,15 @@ def run(args: argparse.Namespace) -> int:
     if args.limit is not None:
         x_train, y_train = x_train[: args.limit], y_train[: args.limit]
     try:
-        x_train = _inputs(x_train, dataset.is_image, spec.input_layout)
-        x_test = _inputs(x_test, dataset.is_image, spec.input_layout)
+        x_train = _inputs(x_train, dataset.is_image, entry.input_layout)
+        x_test = _inputs(x_test, dataset.is_image, entry.input_layout)
     except ValueError as error:
         return _error(f"--model {args.model} with --dataset {args.dataset}: {error}")
     y_train = to_categorical(y_train, dataset.num_classes)
     y_test = to_categorical(y_test, dataset.num_classes)
 
     model = build_model(args.model, x_train.shape[1:], dataset.num_classes, **dataset.model_options)
-    settings = training_settings(args, spec)
+    settings = training_settings(args, entry)
     name = settings["optimizer"]
     options = {} if args.lr is None else {"lr": args.lr}
     if args.momentum is not None or args.nesterov:

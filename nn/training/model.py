@@ -29,8 +29,7 @@ from autograd import Tensor, no_grad
 from ..data import BatchIterator
 from ..module import Module
 from . import metrics as metrics_module
-from .callbacks import Callback, CallbackList
-from .history import History
+from .callbacks import Callback, CallbackList, History
 from .progress import ProgressReporter
 
 __all__ = ["Model"]
