@@ -1,0 +1,659 @@
+"""Recurrences: a whole sequence of simple-RNN, LSTM or GRU steps as one op each.
+
+A recurrent layer applies the same cell at every time step. Recorded step by step, T steps would
+leave T copies of a dozen small ops in the graph, and the backward pass would pay the engine's
+bookkeeping for each of them. These ops run the loop over time inside one numpy forward, and their
+VJP runs backpropagation through time as one loop too. Every recurrent layer of ``nn`` (PyTorch's
+``RNN``, ``LSTM``, ``GRU`` and their cells, Keras's ``SimpleRNN``, ``LSTM``, ``GRU``) is built on
+them, so a layer of T steps is one node of the graph.
+
+Inputs are time-major. ``xp`` (T, B, G*H) holds the input projections of every step, ``x_t W + b``
+(computed for all steps by one matmul before the loop); ``h0`` and ``c0`` (B, H) are the initial
+states (None: zeros); ``kernel`` (H, G*H) is the recurrent weight in kernel layout (PyTorch's
+``weight_hh`` transposed). With a boolean ``mask`` (T, B), a step whose mask is False leaves that
+sample's state unchanged. ``reverse=True`` runs the steps from T-1 down to 0. The result holds the
+state after every step, in time order (``result[t]`` is the state once step t has run)::
+
+    rnn_scan    h_t = act(xp_t + h_{t-1} K)                                       -> (T, B, H)
+
+    lstm_scan   gates i, f, g, o (in that order along the last axis of xp and K):
+                z_t = xp_t + h_{t-1} K
+                i = rec(z_i)   f = rec(z_f)   g = act(z_g)   o = rec(z_o)
+                c_t = f * c_{t-1} + i * g
+                h_t = o * act(c_t)                                        -> (2, T, B, H): h, c
+
+    gru_scan    gates r, z, n (PyTorch's order; the reset gate scales the recurrent part of n,
+                as in PyTorch and in Keras 3's default reset_after=True):
+                a_t = h_{t-1} K + b                  (b, the recurrent bias (3H,), or None)
+                r = rec(xp_r + a_r)   z = rec(xp_z + a_z)   n = act(xp_n + r * a_n)
+                h_t = (1 - z) * n + z * h_{t-1}                                   -> (T, B, H)
+
+``act`` and ``rec`` (``activation``, ``recurrent_activation``) are each one of ``tanh``,
+``sigmoid``, ``relu``, ``hard_sigmoid`` (clip(x / 6 + 1/2, 0, 1)) and ``linear``; the defaults
+are tanh and sigmoid. Their derivatives are read off their outputs y: 1 - y^2, y (1 - y),
+[y > 0], [0 < y < 1] / 6 and 1.
+
+Derivatives, for one step: d_h and d_c arrive at h_t and c_t (from the output and from step t+1);
+K^T sends the gradient of the pre-activations back to h_{t-1}, and the kernel's gradient is the
+sum over steps of h_{t-1}^T times that gradient::
+
+    rnn_scan    d_a = d_h act'(h_t)                 d xp_t = d_a     d h_{t-1} = d_a K^T
+
+    lstm_scan   d_c <- d_c + d_h o act'(act(c_t))
+                d z = [d_c g rec'(i),  d_c c_{t-1} rec'(f),  d_c i act'(g),  d_h act(c_t) rec'(o)]
+                d xp_t = d z        d h_{t-1} = d z K^T        d c_{t-1} = d_c f
+
+    gru_scan    d n' = d_h (1 - z) act'(n)          d z' = d_h (h_{t-1} - n) rec'(z)
+                d r' = d n' a_n rec'(r)
+                d xp_t = [d r', d z', d n']          d a_t = [d r', d z', d n' r]
+                d h_{t-1} = d a_t K^T + d_h z        d b = sum of d a_t
+
+A masked step passes d_h (and d_c) to the step before it unchanged and nothing to its gates.
+
+The states before each step are the result shifted by one step, so the VJP recomputes the gates of
+all steps at once (one matmul over T * B rows; elementwise work vectorized over time) and loops
+over time only for what is sequential, the gradient carried to the step before. The kernel's
+gradient is one matmul over all steps after the loop. Written with ops, the VJP runs on numpy
+arrays in an ordinary backward pass and records a graph under ``create_graph``, so second
+derivatives come for free.
+"""
+from collections import namedtuple
+
+import numpy as np
+
+from ..node import Node
+from ..primitive import primitive_vjp_all, raw
+from .elementwise import clip, relu, tanh, where
+from .linalg import matmul
+from .shape import concatenate, expand_dims, reshape, stack, transpose
+
+__all__ = ["rnn_scan", "lstm_scan", "gru_scan"]
+
+
+# ---------------------------------------------------------------------- activations
+def _tanh_(a, out):
+    return np.tanh(a, out=out)
+
+
+def _sigmoid_(a, out):
+    # sigmoid(x) = (tanh(x / 2) + 1) / 2: no overflow for any x, and one transcendental call
+    np.multiply(a, 0.5, out=out)
+    np.tanh(out, out=out)
+    out *= 0.5
+    out += 0.5
+    return out
+
+
+def _relu_(a, out):
+    return np.maximum(a, 0, out=out)
+
+
+def _hard_sigmoid_(a, out):
+    np.multiply(a, 1.0 / 6.0, out=out)
+    out += 0.5
+    return np.clip(out, 0, 1, out=out)
+
+
+def _identity_(a, out):
+    if out is not a:
+        np.copyto(out, a)
+    return out
+
+
+def _sigmoid(x):
+    return 0.5 * tanh(0.5 * x) + 0.5
+
+
+def _hard_sigmoid(x):
+    return clip(x * (1.0 / 6.0) + 0.5, 0.0, 1.0)
+
+
+def _identity(x):
+    return x
+
+
+def _step_slope(condition, y):
+    """An indicator of ``condition`` as a constant in the dtype of ``y``."""
+    return condition.astype(np.asarray(raw(y)).dtype)
+
+
+def _tanh_slope_(y, out):
+    np.multiply(y, y, out)
+    return np.subtract(1, out, out)
+
+
+def _sigmoid_slope_(y, out):
+    np.subtract(1, y, out)
+    return np.multiply(out, y, out)
+
+
+def _indicator_(condition, out, scale=1):
+    np.copyto(out, condition)
+    if scale != 1:
+        out *= scale
+    return out
+
+
+# For each activation: ``numpy(a, out)`` writes act(a) into ``out`` (which may be ``a``), for
+# the forward pass; ``op(x)`` computes it with ops; ``slope(y)`` is the derivative as a function
+# of the output y, with ops; ``numpy_slope(y, out)`` writes the same into ``out``.
+Activation = namedtuple("Activation", "numpy op slope numpy_slope")
+SCAN_ACTIVATIONS = {
+    "tanh": Activation(_tanh_, tanh, lambda y: 1 - y * y, _tanh_slope_),
+    "sigmoid": Activation(_sigmoid_, _sigmoid, lambda y: y * (1 - y), _sigmoid_slope_),
+    "relu": Activation(_relu_, relu, lambda y: _step_slope(raw(y) > 0, y),
+                       lambda y, out: _indicator_(y > 0, out)),
+    "hard_sigmoid": Activation(_hard_sigmoid_, _hard_sigmoid,
+                               lambda y: _step_slope((raw(y) > 0) & (raw(y) < 1), y) / 6,
+                               lambda y, out: _indicator_((y > 0) & (y < 1), out, 1.0 / 6.0)),
+    "linear": Activation(_identity_, _identity, lambda y: np.ones_like(raw(y)),
+                         lambda y, out: _indicator_(True, out)),
+}
+
+
+def _activation(op, role, name):
+    if name not in SCAN_ACTIVATIONS:
+        raise ValueError(f"{op}: {role} must be one of {sorted(SCAN_ACTIVATIONS)}, got {name!r}")
+    return SCAN_ACTIVATIONS[name]
+
+
+# ---------------------------------------------------------------------- checks
+def _shape(x):
+    return None if x is None else np.shape(x.data if isinstance(x, Node) else x)
+
+
+def _check(op, gates, xp, states, kernel, bias=None, mask=None):
+    """Validate the operands' shapes; returns (T, B, H)."""
+    xs, ks = _shape(xp), _shape(kernel)
+    if len(xs) != 3 or xs[0] == 0:
+        raise ValueError(f"{op}: xp must be (steps, batch, {gates} * hidden) with at least one "
+                         f"step, got shape {xs}")
+    if len(ks) != 2 or ks[1] != gates * ks[0]:
+        raise ValueError(f"{op}: the recurrent kernel must be (hidden, {gates} * hidden), got "
+                         f"shape {ks}")
+    steps, batch, width = xs
+    hidden = ks[0]
+    if width != gates * hidden:
+        raise ValueError(f"{op}: xp has {width} features per step, the kernel {gates} * {hidden} "
+                         f"= {gates * hidden} (xp {xs}, kernel {ks})")
+    for name, state in states:
+        shape = _shape(state)
+        if shape is not None and shape != (batch, hidden):
+            raise ValueError(f"{op}: {name} must be (batch, hidden) = {(batch, hidden)}, got "
+                             f"shape {shape}")
+    if bias is not None and _shape(bias) != (gates * hidden,):
+        raise ValueError(f"{op}: the recurrent bias must be ({gates * hidden},), got shape "
+                         f"{_shape(bias)}")
+    if mask is not None:
+        mask = np.asarray(mask)
+        if mask.dtype != np.bool_ or mask.shape != (steps, batch):
+            raise ValueError(f"{op}: the mask must be booleans of shape (steps, batch) = "
+                             f"{(steps, batch)}, got {mask.dtype} of shape {mask.shape}")
+    return steps, batch, hidden
+
+
+def _steps(count, reverse):
+    return range(count - 1, -1, -1) if reverse else range(count)
+
+
+def _as_dtype(dtype, *arrays):
+    return [None if a is None else np.asarray(a, dtype=dtype) for a in arrays]
+
+
+def _initial(state, batch, hidden, dtype):
+    return np.zeros((batch, hidden), dtype) if state is None else state
+
+
+class Saved:
+    """What a scan's forward pass keeps for its backward pass (as PyTorch's ``save_for_backward``):
+    values it computes anyway, the activated gates of every step, ``act(c_t)`` for the LSTM and
+    the recurrent pre-activations ``a_t`` for the GRU. An ordinary backward pass reads them from
+    here; under ``create_graph`` the VJP recomputes them with ops instead, so that the gradient's
+    own graph reaches the inputs through them."""
+
+    __slots__ = ("gates", "extra")
+
+    def __init__(self):
+        self.gates = self.extra = None
+
+
+def _default_pair(activation, recurrent_activation):
+    """tanh and sigmoid, the usual pair: both are then one tanh call over all the gates, since
+    sigmoid(x) = tanh(x / 2) / 2 + 1/2."""
+    return activation == "tanh" and recurrent_activation == "sigmoid"
+
+
+def _sigmoid_halves(*blocks):
+    """(tanh(x / 2) + 1) / 2 in place, for blocks that already hold tanh(x / 2)."""
+    for block in blocks:
+        block *= 0.5
+        block += 0.5
+
+
+# ---------------------------------------------------------------------- forward passes (numpy)
+def _rnn_forward(xp, h0, kernel, mask=None, reverse=False, activation="tanh"):
+    steps, batch, hidden = _check("rnn_scan", 1, xp, [("h0", h0)], kernel, mask=mask)
+    act = _activation("rnn_scan", "activation", activation).numpy
+    dtype = np.result_type(*(a for a in (xp, h0, kernel) if a is not None))
+    xp, h0, kernel = _as_dtype(dtype, xp, h0, kernel)
+    out = np.empty((steps, batch, hidden), dtype)
+    h = _initial(h0, batch, hidden, dtype)
+    for t in _steps(steps, reverse):
+        a = out[t]
+        np.matmul(h, kernel, a)
+        a += xp[t]
+        act(a, a)
+        if mask is not None:
+            np.copyto(a, h, where=~mask[t, :, None])
+        h = a
+    return out
+
+
+def _lstm_forward(xp, h0, c0, kernel, mask=None, reverse=False, activation="tanh",
+                  recurrent_activation="sigmoid", saved=None):
+    steps, batch, hidden = _check("lstm_scan", 4, xp, [("h0", h0), ("c0", c0)], kernel, mask=mask)
+    act = _activation("lstm_scan", "activation", activation).numpy
+    rec = _activation("lstm_scan", "recurrent_activation", recurrent_activation).numpy
+    dtype = np.result_type(*(a for a in (xp, h0, c0, kernel) if a is not None))
+    xp, h0, c0, kernel = _as_dtype(dtype, xp, h0, c0, kernel)
+    H = hidden
+    out = np.empty((2, steps, batch, H), dtype)
+    gates = np.empty((steps, batch, 4 * H), dtype)  # i, f, g, o, activated
+    act_c = np.empty((steps, batch, H), dtype)       # act(c_t)
+    halves = None
+    if _default_pair(activation, recurrent_activation):
+        halves = np.full(4 * H, 0.5, dtype)
+        halves[2 * H:3 * H] = 1
+    product = np.empty((batch, H), dtype)
+    h, c = _initial(h0, batch, H, dtype), _initial(c0, batch, H, dtype)
+    for t in _steps(steps, reverse):
+        z = gates[t]
+        np.matmul(h, kernel, z)
+        z += xp[t]
+        i, f, cell, o = z[:, :H], z[:, H:2 * H], z[:, 2 * H:3 * H], z[:, 3 * H:]
+        if halves is not None:
+            z *= halves
+            np.tanh(z, z)
+            _sigmoid_halves(z[:, :2 * H], o)
+        else:
+            rec(z[:, :2 * H], z[:, :2 * H])
+            act(cell, cell)
+            rec(o, o)
+        c_new, h_new = out[1, t], out[0, t]
+        np.multiply(f, c, c_new)
+        np.multiply(i, cell, product)
+        c_new += product
+        act(c_new, act_c[t])
+        np.multiply(o, act_c[t], h_new)
+        if mask is not None:
+            skipped = ~mask[t, :, None]
+            np.copyto(c_new, c, where=skipped)
+            np.copyto(h_new, h, where=skipped)
+        h, c = h_new, c_new
+    if saved is not None:
+        saved.gates, saved.extra = gates, act_c
+    return out
+
+
+def _gru_forward(xp, h0, kernel, bias, mask=None, reverse=False, activation="tanh",
+                 recurrent_activation="sigmoid", saved=None):
+    steps, batch, hidden = _check("gru_scan", 3, xp, [("h0", h0)], kernel, bias, mask)
+    act = _activation("gru_scan", "activation", activation).numpy
+    rec = _activation("gru_scan", "recurrent_activation", recurrent_activation).numpy
+    dtype = np.result_type(*(a for a in (xp, h0, kernel, bias) if a is not None))
+    xp, h0, kernel, bias = _as_dtype(dtype, xp, h0, kernel, bias)
+    H = hidden
+    out = np.empty((steps, batch, H), dtype)
+    gates = np.empty((steps, batch, 3 * H), dtype)      # r, z, n, activated
+    recurrent = np.empty((steps, batch, 3 * H), dtype)  # a_t = h_{t-1} K + b
+    fast = _default_pair(activation, recurrent_activation)
+    h = _initial(h0, batch, H, dtype)
+    for t in _steps(steps, reverse):
+        a = recurrent[t]
+        np.matmul(h, kernel, a)
+        if bias is not None:
+            a += bias
+        x, gate = xp[t], gates[t]
+        r_z, n = gate[:, :2 * H], gate[:, 2 * H:]
+        np.add(x[:, :2 * H], a[:, :2 * H], r_z)
+        if fast:
+            r_z *= 0.5
+            np.tanh(r_z, r_z)
+            _sigmoid_halves(r_z)
+        else:
+            rec(r_z, r_z)
+        np.multiply(r_z[:, :H], a[:, 2 * H:], n)
+        n += x[:, 2 * H:]
+        act(n, n)
+        h_new = out[t]
+        np.subtract(h, n, h_new)  # h_t = n + z (h_{t-1} - n)
+        h_new *= r_z[:, H:]
+        h_new += n
+        if mask is not None:
+            np.copyto(h_new, h, where=~mask[t, :, None])
+        h = h_new
+    if saved is not None:
+        saved.gates, saved.extra = gates, recurrent
+    return out
+
+
+# ---------------------------------------------------------------------- VJPs
+def _backward_steps(count, reverse):
+    """The steps in the order backpropagation visits them: the last one run first."""
+    return _steps(count, not reverse)
+
+
+def _replay(ans, saved):
+    """True when the forward's saved values can serve this backward pass: an ordinary one (under
+    ``create_graph`` ``ans`` is a graph object, and they must be recomputed with ops)."""
+    return saved is not None and saved.gates is not None and not isinstance(ans, Node)
+
+
+def _before(states, initial, reverse, t, first):
+    """The state before step ``t`` (numpy): the initial state for the first step run."""
+    if t == first:
+        return initial
+    return states[t + 1] if reverse else states[t - 1]
+
+
+def _kernel_gradient_numpy(states, initial, d_pre, reverse):
+    """sum over steps of h_{t-1}^T d_pre_t as two matmuls: the steps that follow another step, and
+    the first step run (whose h_{t-1} is the initial state; nothing when that is zeros)."""
+    hidden, width = states.shape[-1], d_pre.shape[-1]
+    later, earlier = (slice(None, -1), slice(1, None)) if reverse else (slice(1, None), slice(None, -1))
+    grad = states[earlier].reshape(-1, hidden).T @ d_pre[later].reshape(-1, width)
+    if initial is not None:
+        grad += initial.T @ d_pre[-1 if reverse else 0]
+    return grad
+
+
+class _MaskFactors:
+    """A (T, B) mask as (T, B, 1) factors: ``keep`` is 1 where a step runs and 0 where it is
+    skipped, ``skip`` is 1 - keep, ``runs`` the booleans."""
+
+    def __init__(self, mask, dtype):
+        self.runs = mask[..., None]
+        self.keep = self.runs.astype(dtype)
+        self.skip = 1 - self.keep
+
+
+def _rnn_vjp(g, ans, args, needs, mask=None, reverse=False, activation="tanh"):
+    xp, h0, kernel = args
+    graph = isinstance(ans, Node)
+    mat, stacked = (matmul, stack) if graph else (np.matmul, np.stack)
+    act = SCAN_ACTIVATIONS[activation]
+    steps = _shape(ans)[0]
+    masks = None if mask is None else _MaskFactors(mask, np.asarray(raw(ans)).dtype)
+    kernel_t = transpose(kernel)
+    d_pre, carry = [None] * steps, None
+    for t in _backward_steps(steps, reverse):
+        d_h = g[t] if carry is None else g[t] + carry
+        if masks is None:
+            d_pre[t] = d_h * act.slope(ans[t])
+            carry = mat(d_pre[t], kernel_t)
+        else:
+            d_pre[t] = d_h * act.slope(ans[t]) * masks.keep[t]
+            carry = mat(d_pre[t], kernel_t) + d_h * masks.skip[t]
+    d_pre = stacked(d_pre)
+    grads = {0: d_pre, 1: carry}
+    if 2 in needs:
+        grads[2] = _kernel_gradient(_previous(ans, h0, reverse), d_pre)
+    return [grads[i] for i in needs]
+
+
+def _lstm_vjp(g, ans, args, needs, mask=None, reverse=False, activation="tanh",
+              recurrent_activation="sigmoid", saved=None):
+    act, rec = SCAN_ACTIVATIONS[activation], SCAN_ACTIVATIONS[recurrent_activation]
+    backward = _lstm_backward_numpy if _replay(ans, saved) else _lstm_backward_ops
+    grads = backward(g, ans, *args, mask, reverse, act, rec, saved, needs)
+    return [grads[i] for i in needs]
+
+
+def _gru_vjp(g, ans, args, needs, mask=None, reverse=False, activation="tanh",
+             recurrent_activation="sigmoid", saved=None):
+    act, rec = SCAN_ACTIVATIONS[activation], SCAN_ACTIVATIONS[recurrent_activation]
+    backward = _gru_backward_numpy if _replay(ans, saved) else _gru_backward_ops
+    grads = backward(g, ans, *args, mask, reverse, act, rec, saved, needs)
+    return [grads[i] for i in needs]
+
+
+# ------------------------------------------------- the derivatives with ops (any order, any mode)
+def _previous(states, initial, reverse):
+    """The state before every step, (T, B, H): the result shifted by one step, with the initial
+    state at the first step run."""
+    if initial is None:
+        shape = _shape(states)
+        first = np.zeros((1,) + shape[1:], np.asarray(raw(states)).dtype)
+    else:
+        first = expand_dims(initial, 0)
+    if reverse:
+        return concatenate([states[1:], first], axis=0)
+    return concatenate([first, states[:-1]], axis=0)
+
+
+def _kernel_gradient(previous, d_pre):
+    """sum over steps of h_{t-1}^T d_pre_t: one matmul over all T * B rows."""
+    hidden, width = _shape(previous)[-1], _shape(d_pre)[-1]
+    return matmul(transpose(reshape(previous, (-1, hidden))), reshape(d_pre, (-1, width)))
+
+
+def _lstm_backward_ops(g, ans, xp, h0, c0, kernel, mask, reverse, act, rec, saved, needs):
+    H = _shape(kernel)[0]
+    steps = _shape(xp)[0]
+    hs, cs = ans[0], ans[1]
+    h_prev, c_prev = _previous(hs, h0, reverse), _previous(cs, c0, reverse)
+    z = xp + matmul(h_prev, kernel)
+    i_f, cell, o = rec.op(z[..., :2 * H]), act.op(z[..., 2 * H:3 * H]), rec.op(z[..., 3 * H:])
+    i, f = i_f[..., :H], i_f[..., H:]
+    act_c = act.op(cs)
+    to_c = o * act.slope(act_c)  # d c_t / d h_t, through h_t = o act(c_t)
+    coefficients = concatenate([cell * rec.slope(i), c_prev * rec.slope(f), i * act.slope(cell),
+                                act_c * rec.slope(o)], axis=-1)
+    through_f, masks = f, None
+    if mask is not None:
+        masks = _MaskFactors(mask, np.asarray(raw(ans)).dtype)
+        to_c, coefficients = to_c * masks.keep, coefficients * masks.keep
+        through_f = where(masks.runs, f, 1.0)
+    kernel_t = transpose(kernel)
+    g_h, g_c = g[0], g[1]
+    d_z, carry_h, carry_c = [None] * steps, None, None
+    for t in _backward_steps(steps, reverse):
+        d_h = g_h[t] if carry_h is None else g_h[t] + carry_h
+        d_c = g_c[t] if carry_c is None else g_c[t] + carry_c
+        d_c = d_c + d_h * to_c[t]
+        d_z[t] = concatenate([d_c, d_c, d_c, d_h], axis=-1) * coefficients[t]
+        carry_h = matmul(d_z[t], kernel_t)
+        if masks is not None:
+            carry_h = carry_h + d_h * masks.skip[t]
+        carry_c = d_c * through_f[t]
+    d_z = stack(d_z)
+    grads = {0: d_z, 1: carry_h, 2: carry_c}
+    if 3 in needs:
+        grads[3] = _kernel_gradient(h_prev, d_z)
+    return grads
+
+
+def _gru_backward_ops(g, ans, xp, h0, kernel, bias, mask, reverse, act, rec, saved, needs):
+    H = _shape(kernel)[0]
+    steps = _shape(xp)[0]
+    h_prev = _previous(ans, h0, reverse)
+    a = matmul(h_prev, kernel)
+    if bias is not None:
+        a = a + bias
+    r_z = rec.op(xp[..., :2 * H] + a[..., :2 * H])
+    r, z = r_z[..., :H], r_z[..., H:]
+    a_n = a[..., 2 * H:]
+    n = act.op(xp[..., 2 * H:] + r * a_n)
+    d_n = (1 - z) * act.slope(n)  # d (pre-activation of n) / d h_t
+    d_zg = (h_prev - n) * rec.slope(z)
+    d_r = d_n * a_n * rec.slope(r)
+    to_x = concatenate([d_r, d_zg, d_n], axis=-1)
+    to_a = concatenate([d_r, d_zg, d_n * r], axis=-1)
+    through_z, masks = z, None
+    if mask is not None:
+        masks = _MaskFactors(mask, np.asarray(raw(ans)).dtype)
+        to_x, to_a = to_x * masks.keep, to_a * masks.keep
+        through_z = where(masks.runs, z, 1.0)
+    kernel_t = transpose(kernel)
+    d_hs, d_a, carry = [None] * steps, [None] * steps, None
+    for t in _backward_steps(steps, reverse):
+        d_h = g[t] if carry is None else g[t] + carry
+        d_hs[t] = d_h
+        d_a[t] = concatenate([d_h, d_h, d_h], axis=-1) * to_a[t]
+        carry = matmul(d_a[t], kernel_t) + d_h * through_z[t]
+    d_hs, d_a = stack(d_hs), stack(d_a)
+    grads = {0: concatenate([d_hs, d_hs, d_hs], axis=-1) * to_x, 1: carry}
+    if 2 in needs:
+        grads[2] = _kernel_gradient(h_prev, d_a)
+    if 3 in needs:
+        grads[3] = reshape(d_a, (-1, 3 * H)).sum(axis=0)
+    return grads
+
+
+# ------------------------------------------------- the same derivatives in numpy (ordinary backward)
+def _lstm_backward_numpy(g, ans, xp, h0, c0, kernel, mask, reverse, act, rec, saved, needs):
+    """``_lstm_backward_ops`` for an ordinary backward pass: the same formulas, one step at a time
+    in numpy with the forward's saved gates, writing into preallocated arrays."""
+    gates, act_c = saved.gates, saved.extra
+    steps, batch, width = gates.shape
+    H, dtype = width // 4, gates.dtype
+    hs, cs = ans[0], ans[1]
+    g_h, g_c = g[0], g[1]
+    kernel_t = np.ascontiguousarray(np.transpose(kernel), dtype=dtype)
+    c_initial = np.zeros((batch, H), dtype) if c0 is None else np.asarray(c0, dtype)
+    masks = None if mask is None else _MaskFactors(mask, dtype)
+    default = act.numpy is _tanh_ and rec.numpy is _sigmoid_
+    d_z = np.empty_like(gates)
+    slopes = np.empty((batch, 4, H), dtype)
+    to_c = np.empty((batch, H), dtype)
+    order = _backward_steps(steps, reverse)
+    first = order[-1]
+    carry_h = carry_c = None
+    for t in order:
+        gate = gates[t]
+        i, f, cell, o = gate[:, :H], gate[:, H:2 * H], gate[:, 2 * H:3 * H], gate[:, 3 * H:]
+        d_h = g_h[t] if carry_h is None else g_h[t] + carry_h
+        act.numpy_slope(act_c[t], to_c)  # d_c += d_h o act'(act(c_t))
+        to_c *= o
+        to_c *= d_h
+        if masks is not None:
+            to_c *= masks.keep[t]
+        d_c = g_c[t] + to_c
+        if carry_c is not None:
+            d_c += carry_c
+        if default:  # y (1 - y) for every gate, then 1 - g^2 for the tanh gate
+            flat = slopes.reshape(batch, width)
+            np.subtract(1, gate, flat)
+            flat *= gate
+            _tanh_slope_(cell, slopes[:, 2])
+        else:
+            rec.numpy_slope(gate[:, :2 * H], slopes[:, :2].reshape(batch, 2 * H))
+            act.numpy_slope(cell, slopes[:, 2])
+            rec.numpy_slope(o, slopes[:, 3])
+        d_gate = d_z[t].reshape(batch, 4, H)
+        np.multiply(slopes[:, 0], cell, d_gate[:, 0])
+        np.multiply(slopes[:, 1], _before(cs, c_initial, reverse, t, first), d_gate[:, 1])
+        np.multiply(slopes[:, 2], i, d_gate[:, 2])
+        np.multiply(slopes[:, 3], act_c[t], d_gate[:, 3])
+        d_gate[:, :3] *= d_c[:, None, :]
+        d_gate[:, 3] *= d_h
+        if masks is None:
+            carry_h = np.matmul(d_z[t], kernel_t)
+            carry_c = d_c * f
+        else:
+            d_z[t] *= masks.keep[t]
+            carry_h = np.matmul(d_z[t], kernel_t)
+            carry_h += d_h * masks.skip[t]
+            carry_c = d_c * np.where(masks.runs[t], f, 1)
+    grads = {0: d_z, 1: carry_h, 2: carry_c}
+    if 3 in needs:
+        grads[3] = _kernel_gradient_numpy(hs, None if h0 is None else np.asarray(h0, dtype),
+                                          d_z, reverse)
+    return grads
+
+
+def _gru_backward_numpy(g, ans, xp, h0, kernel, bias, mask, reverse, act, rec, saved, needs):
+    """``_gru_backward_ops`` for an ordinary backward pass: the same formulas, one step at a time
+    in numpy with the forward's saved gates, writing into preallocated arrays."""
+    gates, recurrent = saved.gates, saved.extra
+    steps, batch, width = gates.shape
+    H, dtype = width // 3, gates.dtype
+    kernel_t = np.ascontiguousarray(np.transpose(kernel), dtype=dtype)
+    h_initial = np.zeros((batch, H), dtype) if h0 is None else np.asarray(h0, dtype)
+    masks = None if mask is None else _MaskFactors(mask, dtype)
+    d_x, d_a = np.empty_like(gates), np.empty_like(gates)
+    slopes = np.empty((batch, 2 * H), dtype)
+    d_n = np.empty((batch, H), dtype)
+    scratch = np.empty((batch, H), dtype)
+    order = _backward_steps(steps, reverse)
+    first = order[-1]
+    carry = None
+    for t in order:
+        gate, dx, da = gates[t], d_x[t], d_a[t]
+        r, z, n = gate[:, :H], gate[:, H:2 * H], gate[:, 2 * H:]
+        d_h = g[t] if carry is None else g[t] + carry
+        d_run = d_h if masks is None else d_h * masks.keep[t]
+        rec.numpy_slope(gate[:, :2 * H], slopes)
+        act.numpy_slope(n, d_n)           # d_n = d_h (1 - z) act'(n)
+        np.subtract(1, z, scratch)
+        d_n *= scratch
+        d_n *= d_run
+        d_zg = dx[:, H:2 * H]             # d_z = d_h (h_{t-1} - n) rec'(z)
+        np.subtract(_before(ans, h_initial, reverse, t, first), n, d_zg)
+        d_zg *= slopes[:, H:]
+        d_zg *= d_run
+        np.multiply(d_n, recurrent[t][:, 2 * H:], dx[:, :H])  # d_r = d_n a_n rec'(r)
+        dx[:, :H] *= slopes[:, :H]
+        dx[:, 2 * H:] = d_n
+        da[:, :2 * H] = dx[:, :2 * H]
+        np.multiply(d_n, r, da[:, 2 * H:])
+        carry = np.matmul(da, kernel_t)
+        np.multiply(d_run, z, scratch)
+        carry += scratch
+        if masks is not None:
+            carry += d_h * masks.skip[t]
+    grads = {0: d_x, 1: carry}
+    if 2 in needs:
+        grads[2] = _kernel_gradient_numpy(ans, None if h0 is None else h_initial, d_a, reverse)
+    if 3 in needs:
+        grads[3] = d_a.reshape(-1, 3 * H).sum(axis=0)
+    return grads
+
+
+_rnn_scan = primitive_vjp_all(_rnn_forward, _rnn_vjp, name="rnn_scan")
+_lstm_scan = primitive_vjp_all(_lstm_forward, _lstm_vjp, name="lstm_scan")
+_gru_scan = primitive_vjp_all(_gru_forward, _gru_vjp, name="gru_scan")
+
+
+def _mask_param(mask):
+    return None if mask is None else np.asarray(mask.data if isinstance(mask, Node) else mask)
+
+
+def rnn_scan(xp, h0, kernel, *, mask=None, reverse=False, activation="tanh"):
+    """The states of a simple (Elman) RNN over a sequence, (T, B, H): ``h_t = act(xp_t + h_{t-1}
+    kernel)``. ``xp`` (T, B, H) are the input projections (bias included), ``h0`` (B, H) or None
+    (zeros), ``kernel`` (H, H); ``mask`` (T, B) booleans, False where a step is skipped."""
+    return _rnn_scan(xp, h0, kernel, mask=_mask_param(mask), reverse=bool(reverse),
+                     activation=activation)
+
+
+def lstm_scan(xp, h0, c0, kernel, *, mask=None, reverse=False, activation="tanh",
+              recurrent_activation="sigmoid"):
+    """The hidden and cell states of an LSTM over a sequence, stacked as (2, T, B, H): ``[0]`` the
+    hidden states h_t, ``[1]`` the cell states c_t. ``xp`` (T, B, 4H) are the input projections
+    (biases included) in gate order i, f, g, o; ``h0``, ``c0`` (B, H) or None; ``kernel``
+    (H, 4H); ``mask`` (T, B) booleans, False where a step is skipped."""
+    return _lstm_scan(xp, h0, c0, kernel, mask=_mask_param(mask), reverse=bool(reverse),
+                      activation=activation, recurrent_activation=recurrent_activation,
+                      saved=Saved())
+
+
+def gru_scan(xp, h0, kernel, bias=None, *, mask=None, reverse=False, activation="tanh",
+             recurrent_activation="sigmoid"):
+    """The states of a GRU over a sequence, (T, B, H). ``xp`` (T, B, 3H) are the input projections
+    (input bias included) in gate order r, z, n; ``h0`` (B, H) or None; ``kernel`` (H, 3H);
+    ``bias`` (3H,) the recurrent bias, added before the reset gate scales the n part (or None);
+    ``mask`` (T, B) booleans, False where a step is skipped."""
+    return _gru_scan(xp, h0, kernel, bias, mask=_mask_param(mask), reverse=bool(reverse),
+                     activation=activation, recurrent_activation=recurrent_activation,
+                     saved=Saved())
