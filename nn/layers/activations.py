@@ -67,6 +67,7 @@ class _Activation(Module):
     """A parameter-free layer applying ``self.fn`` (one op) to its input."""
 
     fn = None
+    supports_masking = True
 
     def forward(self, x):
         return self.fn(_as_tensor(x))

@@ -16,6 +16,8 @@ class Dropout(Module):
     own generator when ``seed`` is given.
     """
 
+    supports_masking = True
+
     def __init__(self, rate, seed=None, name=None):
         super().__init__(name=name)
         if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate < 1:
