@@ -19,6 +19,7 @@ import inspect
 import numpy as np
 
 from autograd import Tensor, no_grad, scope
+from autograd.saved import writable
 
 __all__ = ["Parameter", "Module", "register_layer", "layer_from_config", "layer_to_config",
            "LoadResult"]
@@ -318,7 +319,8 @@ class Module:
             raise ValueError(f"load_state_dict into {type(self).__name__}: " + " | ".join(problems) + hint)
         for name, target in targets.items():
             if name in state:
-                target[...] = np.asarray(state[name])
+                with writable(target):
+                    target[...] = np.asarray(state[name])
         return LoadResult(missing, unexpected)
 
     # ------------------------------------------------------------------ description
