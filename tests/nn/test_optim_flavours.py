@@ -18,26 +18,6 @@ GRADS = [np.array([3e-4, -2e-3, 0.5, -1.0]), np.array([1e-4, 4e-3, -0.2, 0.3]),
          np.array([-2e-4, 1e-3, 0.1, 0.8])]  # small entries, where the eps placement matters
 
 
-def keras_rmsprop(w, lr=1e-3, rho=0.9, eps=1e-7, momentum=0.0, centered=False):
-    """Keras 3's RMSprop.update_step, transcribed in float64."""
-    velocity, average, buffer, path = np.zeros_like(w), np.zeros_like(w), np.zeros_like(w), []
-    for g in GRADS:
-        velocity = rho * velocity + (1 - rho) * g * g
-        if centered:
-            average = rho * average + (1 - rho) * g
-            denominator = velocity - average * average + eps
-        else:
-            denominator = velocity + eps
-        increment = lr * g / np.sqrt(denominator)
-        if momentum > 0:
-            buffer = momentum * buffer + increment
-            w = w - buffer
-        else:
-            w = w - increment
-        path.append(w)
-    return path
-
-
 def steps(optimizer_factory):
     param = Tensor(np.zeros(4), requires_grad=True)
     optimizer = optimizer_factory([param])
@@ -52,12 +32,15 @@ def steps(optimizer_factory):
 @pytest.mark.parametrize("options", [{}, {"eps": 1e-4}, {"centered": True},
                                      {"momentum": 0.9, "lr": 0.01, "rho": 0.8}])
 def test_rmsprop_by_name_is_keras_rmsprop(options):
+    # the update itself is checked against Keras 3's formula in test_optim.py
     keras_options = {("epsilon" if k == "eps" else k): v for k, v in options.items()}
-    ours = steps(lambda params: optim.get("rmsprop", params=params, **keras_options))
-    for got, expected in zip(ours, keras_rmsprop(np.zeros(4), **options)):
-        np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-15)
+    by_name = steps(lambda params: optim.get("rmsprop", params=params, **keras_options))
+    keras_flavour = steps(lambda params: optim.RMSprop(params, eps_inside_sqrt=True, **options))
+    for got, expected in zip(by_name, keras_flavour):
+        np.testing.assert_array_equal(got, expected)
     pytorch_placement = steps(lambda params: optim.RMSprop(params, **options))
-    assert not np.allclose(pytorch_placement[0][:2], ours[0][:2], rtol=1e-3)  # they differ
+    assert not np.allclose(pytorch_placement[0][:2], by_name[0][:2], rtol=1e-3)  # they differ
+    assert optim.get("RMSprop").eps_inside_sqrt and not optim.RMSprop().eps_inside_sqrt
 
 
 def test_compiled_rmsprop_is_keras_and_survives_a_model_file(tmp_path):
