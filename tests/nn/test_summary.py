@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import nn
-from nn.training.summary import count_parameters
+from nn.training.summary import count_parameters, model_summary
 
 
 def seed_recipe():
@@ -60,7 +60,7 @@ def test_summary_can_stay_silent(capsys):
     assert capsys.readouterr().out == ""
     assert seed_recipe().summary() is None
     assert capsys.readouterr().out == text + "\n"
-    assert nn.training.summary.model_summary(seed_recipe()) == text
+    assert model_summary(seed_recipe()) == text
 
 
 def test_model_names_count_like_keras():
