@@ -64,20 +64,23 @@ class Model(Module):
         ``'categorical_crossentropy'``, ...) or objects; ``metrics`` a list of names
         (``'accuracy'``/``'acc'``, ``'mse'``, ``'mae'``), ``Metric`` objects or functions.
 
-        An optimizer given by name is created here with its default hyperparameters and receives
-        the model's parameters when training starts (so layers built lazily are included).
+        An optimizer given by name is Keras's (``'rmsprop'`` puts eps inside the square root, see
+        ``nn.optim.RMSprop``), created here with its default hyperparameters; it receives the
+        model's parameters when training starts (so layers built lazily are included). Every
+        name is checked here: a misspelled optimizer, loss or metric fails now, listing the known
+        names, rather than in ``fit``; the model is left as it was.
         """
         from .. import losses, optim  # imported here: optim is loaded on first use
 
         if loss is None:
             raise ValueError("compile: a loss is required, e.g. loss='categorical_crossentropy'")
-        optimizer = optim.get(optimizer)
-        loss_fn = _keras_order(losses.get(loss))
+        optimizer = _resolved("optimizer", optim.get, optimizer)
+        loss_fn = _keras_order(_resolved("loss", losses.get, loss))
         if metrics is None:
             metrics = []
         elif isinstance(metrics, (str, metrics_module.Metric)) or callable(metrics):
             metrics = [metrics]
-        resolved = [metrics_module.get(m) for m in metrics]
+        resolved = [_resolved("metrics", metrics_module.get, m) for m in metrics]
         names = [m.name for m in resolved]
         if len(set(names)) != len(names):
             raise ValueError(f"compile: metric names must be unique, got {names}")
@@ -382,15 +385,19 @@ class Model(Module):
         return self._prepare("fit (validation_data)", *validation_data)
 
     # ------------------------------------------------------------------ description and files
-    def summary(self, input_shape=None, print_fn=print) -> str:
-        """Print (with ``print_fn``; None prints nothing) and return a Keras-like table of the
-        layers with their output shapes and parameter counts."""
+    def summary(self, input_shape=None, print_fn=None) -> None:
+        """Print a Keras-like table of the layers (``dense (Dense)``) with their output shapes
+        and parameter counts, after a line with the model's name, and the totals: total,
+        trainable and non-trainable parameters.
+
+        Returns None, as Keras does (so Jupyter shows the table once). ``print_fn`` receives the
+        whole text instead of ``print`` (as in Keras 3), e.g. ``lines.append`` to keep it;
+        ``nn.training.summary.model_summary(model)`` returns it. ``input_shape`` is one sample's
+        shape, needed only when neither a layer nor a previous call has told the model.
+        """
         from .summary import model_summary
 
-        text = model_summary(self, input_shape)
-        if print_fn is not None:
-            print_fn(text)
-        return text
+        (print if print_fn is None else print_fn)(model_summary(self, input_shape))
 
     def save(self, path: str | os.PathLike, include_optimizer: bool = True) -> None:
         """Write the architecture, weights and compile settings (and, with ``include_optimizer``,
@@ -431,6 +438,14 @@ class _RunningLoss:
         for metric in self.metrics:
             logs[metric.name] = metric.result()
         return logs
+
+
+def _resolved(argument: str, get: Callable, value):
+    """``get(value)``, with a failure reported as compile's, naming the argument."""
+    try:
+        return get(value)
+    except (ValueError, TypeError) as error:
+        raise type(error)(f"compile: {argument}={value!r}: {error}") from None
 
 
 def _as_results(results: dict):
