@@ -116,18 +116,14 @@ def _trace_layers(model, rows, shape):
     x = Tensor(np.zeros((1,) + shape, dtype=dtype), requires_grad=True)  # so every op records
     producer[id(x)] = INPUT
     wrapped = [(name, m) for name, m in rows if m is not model and "forward" not in m.__dict__]
-    modes = [(m, m.training) for m in model.modules()]
     for name, module in wrapped:
         module.__dict__["forward"] = recording(name, module)
     try:
-        model.eval()
-        with enable_grad():
+        with model.mode(False), enable_grad():
             out = model(x)
     finally:
         for _, module in wrapped:
             module.__dict__.pop("forward", None)
-        for module, mode in modes:
-            module.__dict__["training"] = mode
     if len(rows) == 1 and rows[0][1] is model:
         shapes[""] = _batch_shape(_shape_of(out))
         edges[INPUT, ""] = None

@@ -14,6 +14,7 @@ its ``scope``, which graph drawings use to cluster nodes by module.
 A module can be described as JSON (``get_config`` + the class name, see ``layer_to_config``) and
 rebuilt from it (``layer_from_config``) for every class decorated with ``register_layer``.
 """
+import contextlib
 import inspect
 
 import numpy as np
@@ -268,6 +269,19 @@ class Module:
     def eval(self):
         """Set inference mode (``train(False)``); returns self."""
         return self.train(False)
+
+    @contextlib.contextmanager
+    def mode(self, training):
+        """Context manager: the whole tree in training (True) or inference (False) mode inside
+        the block; on the way out every module gets back the mode it had before (modules may
+        differ, e.g. a frozen batch norm kept in eval mode inside a training model)."""
+        before = [(module, module.training) for module in self.modules()]
+        self.train(training)
+        try:
+            yield self
+        finally:
+            for module, training_before in before:
+                module.__dict__["training"] = training_before
 
     def zero_grad(self):
         """Forget the gradient of every parameter (``.grad = None``)."""

@@ -49,8 +49,10 @@ def _one_hot(labels, num_classes, dtype=np.float32):
     if not np.issubdtype(labels.dtype, np.integer):
         raise TypeError(f"one_hot: labels must be integers, got dtype {labels.dtype}")
     if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
-        raise ValueError(f"one_hot: labels must lie in [0, {num_classes}), got values from "
-                         f"{labels.min()} to {labels.max()}")
+        bad = labels[(labels < 0) | (labels >= num_classes)].flat[0]
+        raise ValueError(f"one_hot: label {bad} is out of range for num_classes={num_classes} "
+                         f"(labels must lie in [0, {num_classes}), got values from "
+                         f"{labels.min()} to {labels.max()})")
     out = np.zeros(labels.shape + (num_classes,), dtype=dtype)
     np.put_along_axis(out, labels[..., None], 1, axis=-1)
     return out

@@ -17,6 +17,8 @@ validation (this matters for ``Dropout`` and ``BatchNorm``).
 
 from __future__ import annotations
 
+import contextlib
+
 import os
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
@@ -167,27 +169,26 @@ class Model(Module):
         history = History()
         callback_list = CallbackList([*(callbacks or ()), history], model=self)
         reporter = ProgressReporter(verbose, len(batches))
-        previous_modes = _modes(self)
         self.stop_training = False
         self.history = history
         logs: dict = {}
         callback_list.on_train_begin()
-        try:
-            for epoch in range(initial_epoch, epochs):
-                self.train()
-                callback_list.on_epoch_begin(epoch)
-                reporter.begin(f"Epoch {epoch + 1}/{epochs}")
-                logs = self._train_epoch(batches, compiled, reporter, callback_list)
-                if validation is not None:
-                    results = self._evaluate_arrays(*validation, batch_size, None)
-                    logs.update((f"val_{name}", value) for name, value in results.items())
-                reporter.end(logs)
-                callback_list.on_epoch_end(epoch, logs)
-                if self.stop_training:
-                    break
-        finally:
-            reporter.close()
-            _restore_modes(previous_modes)
+        with self.mode(True):  # each epoch sets training mode again; the modes are restored after
+            try:
+                for epoch in range(initial_epoch, epochs):
+                    self.train()
+                    callback_list.on_epoch_begin(epoch)
+                    reporter.begin(f"Epoch {epoch + 1}/{epochs}")
+                    logs = self._train_epoch(batches, compiled, reporter, callback_list)
+                    if validation is not None:
+                        results = self._evaluate_arrays(*validation, batch_size, None)
+                        logs.update((f"val_{name}", value) for name, value in results.items())
+                    reporter.end(logs)
+                    callback_list.on_epoch_end(epoch, logs)
+                    if self.stop_training:
+                        break
+            finally:
+                reporter.close()
         callback_list.on_train_end(logs)
         return history
 
@@ -235,12 +236,8 @@ class Model(Module):
         compiled = self._require_compiled("train_on_batch")
         x, y = self._prepare("train_on_batch", x, y)
         self._prepare_optimizer(compiled, x)
-        previous_modes = _modes(self)
-        self.train()
-        try:
+        with self.mode(True):
             loss_value, y_pred = self._train_batch(x, y, compiled, self._penalty_function())
-        finally:
-            _restore_modes(previous_modes)
         results = {"loss": loss_value}
         for metric in compiled.metrics:
             metric.reset_state()
@@ -454,10 +451,9 @@ def _as_results(results: dict):
 
 
 def _keras_order(loss):
-    """Losses are called ``loss(y_true, y_pred)``; PyTorch-style ones take ``(input, target)``."""
-    from .. import losses
-
-    if isinstance(loss, losses._TorchStyleLoss):
+    """Losses are called ``loss(y_true, y_pred)``; PyTorch-style ones take ``(input, target)``
+    (their ``prediction_first`` is True)."""
+    if getattr(loss, "prediction_first", False):
         torch_style = loss
 
         def keras_order(y_true, y_pred):
@@ -496,29 +492,8 @@ def _check_positive_int(where: str, name: str, value, allow_zero: bool = False) 
         raise ValueError(f"{where}: {name} must be an integer >= {low}, got {value!r}")
 
 
-def _modes(model: Module) -> list:
-    return [(m, m.training) for m in model.modules()]
-
-
-def _restore_modes(modes: list) -> None:
-    for module, mode in modes:
-        module.__dict__["training"] = mode
-
-
-class _inference:
-    """Context manager: inference mode and no graph, restoring every module's mode afterwards."""
-
-    def __init__(self, model: Module) -> None:
-        self.model = model
-
-    def __enter__(self):
-        self.modes = _modes(self.model)
-        self.model.eval()
-        self.no_grad = no_grad()
-        self.no_grad.__enter__()
-        return self
-
-    def __exit__(self, *exc):
-        self.no_grad.__exit__(*exc)
-        _restore_modes(self.modes)
-        return False
+@contextlib.contextmanager
+def _inference(model: Module):
+    """Inference mode and no graph inside the block; every module's mode is restored after."""
+    with model.mode(False), no_grad():
+        yield

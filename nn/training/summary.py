@@ -89,20 +89,16 @@ def _output_shapes(model: Module, input_shape: tuple, rows: list) -> dict:
     for p in model.parameters():
         dtype = p.data.dtype
         break
-    modes = [(m, m.training) for m in model.modules()]
     wrapped = [m for m in modules if m is not model and "forward" not in m.__dict__]
     for module in wrapped:
         module.__dict__["forward"] = recording(module)
     try:
-        model.eval()
-        with no_grad():
+        with model.mode(False), no_grad():
             out = model(Tensor(np.zeros((1,) + tuple(input_shape), dtype=dtype)))
         shapes[id(model)] = _shape_of(out)
     finally:
         for module in wrapped:
             module.__dict__.pop("forward", None)
-        for module, mode in modes:
-            module.__dict__["training"] = mode
     return shapes
 
 
