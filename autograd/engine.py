@@ -157,6 +157,8 @@ def _walk(roots, root_grads, retain_graph, create_graph, inputs):
         operands, needs, params = node._inputs, node._needs, node._params
         # Under create_graph the VJPs run on the graph objects, so they record the gradient's graph.
         ans, args = (node, operands) if create_graph else (node.data, node._args)
+        if _Switch.capture is not None:  # name the VJP's numpy calls in a captured step
+            _Switch.capture.label = f"{op.name} backward"
         if len(needs) == 1 and op.vjp_all is None:
             # One operand to differentiate, the usual case, inlined (in a long scalar chain the
             # call through op.backward costs a third of the walk).

@@ -36,7 +36,7 @@ def _check(x, weight, bias, normalized_ndim):
 
 def _layer_norm_forward(x, weight=None, bias=None, *, normalized_ndim=1, eps=1e-5):
     axes = _check(x, weight, bias, normalized_ndim)
-    x = np.asarray(x)
+    x = np.asanyarray(x)
     centred = x - x.mean(axis=axes, keepdims=True)
     variance = np.mean(centred * centred, axis=axes, keepdims=True)
     out = centred / np.sqrt(variance + eps)

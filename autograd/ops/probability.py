@@ -16,7 +16,7 @@ __all__ = ["softmax", "log_softmax", "one_hot", "softmax_cross_entropy"]
 def _shifted(op, x, axis):
     """``x`` minus its maximum over ``axis`` (so that exp cannot overflow), after checking the
     axis; an empty axis has nothing to shift."""
-    x = np.asarray(x)
+    x = np.asanyarray(x)
     if any(x.shape[a] == 0 for a in normalize_axes(axis, x.ndim, op)):
         return x.astype(np.result_type(x, np.float32), copy=False)
     return x - x.max(axis=axis, keepdims=True)
@@ -73,7 +73,7 @@ def softmax_cross_entropy(logits, targets, axis=-1, reduction="none"):
     times the sum of the targets for soft labels); stable for logits of any size."""
     if reduction not in _REDUCTIONS:
         raise ValueError(f"softmax_cross_entropy: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
-    logits = np.asarray(logits)
+    logits = np.asanyarray(logits)
     shifted = _shifted("softmax_cross_entropy", logits, axis)
     log_p = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
     losses = -(targets * log_p).sum(axis=axis)

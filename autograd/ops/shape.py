@@ -245,7 +245,7 @@ def pad(x, pad_width, constant_values=0):
     """Pad with a constant (numpy's ``pad_width`` forms: int, (before, after), per-axis pairs)."""
     widths = _pad_width(pad_width, np.ndim(x))
     if np.ndim(x) == 0:  # no axis to pad (numpy's pad rejects the empty width table)
-        return np.array(x)
+        return np.asanyarray(x).copy()
     return np.pad(x, widths, mode="constant", constant_values=constant_values)
 
 
@@ -259,7 +259,7 @@ pad.defvjp(_pad_vjp)
 
 @primitive(name="astype")
 def _astype_float(x, dtype):
-    return np.asarray(x).astype(dtype)
+    return np.asanyarray(x).astype(dtype)
 
 
 _astype_float.defvjp(lambda g, ans, x, dtype: astype(g, x.dtype))
