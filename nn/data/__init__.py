@@ -1,4 +1,5 @@
-"""Data for training: dataset loaders, synthetic toy problems, one-hot encoding and mini-batching.
+"""Data for training: dataset loaders, synthetic toy problems, one-hot encoding and mini-batching;
+``nn.data.text`` for character-level text (vocabulary, sequence arrays, word list, Tang poems).
 
 Nothing here depends on the autodiff engine; everything works on plain numpy arrays.
 """
@@ -7,6 +8,7 @@ from .batching import BatchIterator, batches, to_categorical
 from .datasets import cache_dir, load_fashion_mnist, load_mnist
 from .idx import ChecksumMismatchError, DatasetError, decode_idx, read_idx, write_idx
 from .synthetic import make_blobs, make_moons, make_spirals
+from . import text
 
 __all__ = [
     "BatchIterator",
@@ -21,6 +23,7 @@ __all__ = [
     "make_moons",
     "make_spirals",
     "read_idx",
+    "text",
     "to_categorical",
     "write_idx",
 ]
