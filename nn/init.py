@@ -28,6 +28,7 @@ import numpy as np
 
 import autograd
 from autograd import Tensor
+from autograd.saved import writable
 
 from . import _init_arrays as arrays
 
@@ -41,13 +42,17 @@ _NONLINEARITIES = _LINEAR + ("tanh", "relu", "leaky_relu", "selu")
 
 
 def _fill(tensor, array):
-    """Write ``array`` into ``tensor`` in place: the one place where ``nn.init`` changes data."""
+    """Write ``array`` into ``tensor`` in place: the one place where ``nn.init`` changes data.
+
+    As an optimizer's step does, it writes even while a recorded op holds the tensor's data, and a
+    backward pass through a graph recorded before the write then refuses to run (PyTorch's rule
+    for in-place changes), rather than using the new values."""
     if array.shape != tensor.shape or array.dtype != tensor.dtype:
         raise ValueError(f"nn.init: cannot write an array of shape {array.shape} and dtype "
                          f"{array.dtype} into a tensor of shape {tensor.shape} and dtype "
                          f"{tensor.dtype}")
-    with autograd.no_grad():
-        tensor.data[...] = array
+    with autograd.no_grad(), writable(tensor.data) as target:
+        target[...] = array
     return tensor
 
 

@@ -172,3 +172,12 @@ def test_padded_words_train_in_a_hand_written_loop(vocabulary):
             optimizer.step()
             losses.append(loss.item())
     assert np.mean(losses[:3]) > math.log(size) - 0.5 and np.mean(losses[-3:]) < 2.0
+
+
+def test_text_arrays_work_with_the_data_loader(vocabulary):
+    from nn.data import DataLoader, TensorDataset
+    inputs, targets, mask = padded_words(WORDS, vocabulary)
+    loader = DataLoader(TensorDataset(inputs, targets, mask), batch_size=4, shuffle=True, seed=0)
+    seen = [(x.shape, y.dtype, m.dtype) for x, y, m in loader]
+    assert len(seen) == 3 and seen[0] == ((4, inputs.shape[1]), np.int64, np.bool_)
+    assert sum(m.sum() for _, _, m in loader) == mask.sum()

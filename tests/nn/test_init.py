@@ -64,6 +64,18 @@ def test_fill_refuses_a_wrong_shape_or_dtype():
         init._fill(w, np.zeros((2, 3)))
 
 
+def test_refilling_a_weight_that_a_graph_still_needs_stops_that_graphs_backward():
+    w = init.ones_(weight(3))
+    loss = (w * w).sum()  # its backward reads w's data
+    init.constant_(w, 2.0)  # allowed, as an optimizer step is
+    np.testing.assert_array_equal(w.data, [2, 2, 2])
+    with pytest.raises(RuntimeError):
+        loss.backward()
+    fresh = (w * w).sum()
+    fresh.backward()
+    np.testing.assert_array_equal(w.grad, [4, 4, 4])
+
+
 def test_float64_tensors_are_filled_in_float64():
     w = init.normal_(weight(1000, dtype=np.float64), std=1e-12, generator=rng())
     assert w.dtype == np.float64 and 0 < np.abs(w.data).max() < 1e-10

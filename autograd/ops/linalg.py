@@ -11,6 +11,8 @@ import numpy as np
 from ..primitive import primitive
 from .shape import swapaxes, unbroadcast
 
+__all__ = ["matmul", "dot", "affine", "linear"]
+
 
 def _mismatch(op, xs, ys):
     """Why ``op`` cannot multiply operands of shapes ``xs`` and ``ys`` (numpy's matmul rules)."""
@@ -37,20 +39,20 @@ def _matmul_dx(g, ans, x, y):
     if y.ndim == 1:
         if x.ndim == 1:
             return g * y
-        return unbroadcast(g[..., None] * y, x.shape)
+        return unbroadcast(g[..., None] * y, x)
     if x.ndim == 1:
-        return unbroadcast(matmul(y, g[..., None])[..., 0], x.shape)
-    return unbroadcast(matmul(g, swapaxes(y, -1, -2)), x.shape)
+        return unbroadcast(matmul(y, g[..., None])[..., 0], x)
+    return unbroadcast(matmul(g, swapaxes(y, -1, -2)), x)
 
 
 def _matmul_dy(g, ans, x, y):
     if x.ndim == 1:
         if y.ndim == 1:
             return g * x
-        return unbroadcast(x[:, None] * g[..., None, :], y.shape)
+        return unbroadcast(x[:, None] * g[..., None, :], y)
     if y.ndim == 1:
-        return unbroadcast(matmul(swapaxes(x, -1, -2), g[..., None])[..., 0], y.shape)
-    return unbroadcast(matmul(swapaxes(x, -1, -2), g), y.shape)
+        return unbroadcast(matmul(swapaxes(x, -1, -2), g[..., None])[..., 0], y)
+    return unbroadcast(matmul(swapaxes(x, -1, -2), g), y)
 
 
 matmul.defvjp(_matmul_dx, _matmul_dy)

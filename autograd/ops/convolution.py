@@ -40,6 +40,8 @@ import numpy as np
 from ..primitive import primitive
 from ._windows import Windows, as_tuple, check_rank, crop_index, pad_spatial, padding_pairs
 
+__all__ = ["conv", "conv1d", "conv2d", "conv3d", "conv_transpose"]
+
 _CHUNK_BYTES = 1 << 18  # the im2col matrix is built about this many bytes at a time (cache-sized)
 
 

@@ -5,13 +5,19 @@ broadcast by summing over the broadcast axes (``unbroadcast``, used by every bro
 """
 import numpy as np
 
-from ..primitive import primitive, primitive_vjp_all
-from ..tensor import Tensor
+from ..primitive import nondifferentiable, primitive, primitive_vjp_all
+
+__all__ = ["reshape", "broadcast_to", "transpose", "swapaxes", "squeeze", "expand_dims", "flatten",
+           "flip", "concatenate", "stack", "split", "pad", "astype"]
 
 
-def unbroadcast(g, shape):
-    """Sum ``g`` over the axes that broadcasting added or stretched, so it has ``shape``."""
-    if g.shape == shape:
+def unbroadcast(g, target):
+    """Sum ``g`` over the axes that broadcasting added or stretched, so that it has the shape of
+    ``target`` (an operand: array, number, Tensor or Value; or a shape tuple)."""
+    if type(target) is float:  # a scalar-engine operand: nothing was broadcast
+        return g
+    shape = target if type(target) is tuple else getattr(target, "shape", ())
+    if getattr(g, "shape", ()) == shape:
         return g
     lead = g.ndim - len(shape)
     stretched = tuple(lead + i for i, n in enumerate(shape) if n == 1 and g.shape[lead + i] != 1)
@@ -71,7 +77,7 @@ def broadcast_to(x, shape):
         raise ValueError(f"broadcast_to: cannot broadcast shape {np.shape(x)} to {tuple(shape)}") from None
 
 
-broadcast_to.defvjp(lambda g, ans, x, shape: unbroadcast(g, x.shape))
+broadcast_to.defvjp(lambda g, ans, x, shape: unbroadcast(g, x))
 
 
 @primitive
@@ -127,6 +133,16 @@ def expand_dims(x, axis):
 
 
 expand_dims.defvjp(lambda g, ans, x, axis: reshape(g, x.shape))
+
+
+@primitive
+def flip(x, axis=None):
+    """Reverse the order of the elements along ``axis`` (an int, a tuple, or None for all axes)."""
+    normalize_axes(axis, np.ndim(x), "flip")
+    return np.flip(x, axis)
+
+
+flip.defvjp(lambda g, ans, x, axis=None: flip(g, axis))
 
 
 def flatten(x, start_axis=0, end_axis=-1):
@@ -249,11 +265,12 @@ def _astype_float(x, dtype):
 _astype_float.defvjp(lambda g, ans, x, dtype: astype(g, x.dtype))
 
 
+_astype_exact = nondifferentiable(lambda x, dtype: np.asarray(x).astype(dtype), "astype")
+
+
 def astype(x, dtype):
     """``x`` converted to ``dtype``; the gradient is converted back. Converting to an integer or
     bool dtype ends the graph: such tensors cannot require grad."""
     if np.issubdtype(np.dtype(dtype), np.inexact):
         return _astype_float(x, dtype)
-    data = x.data if isinstance(x, Tensor) else x
-    converted = np.asarray(data).astype(dtype)
-    return Tensor(converted) if isinstance(x, Tensor) else converted
+    return _astype_exact(x, dtype)
