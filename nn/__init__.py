@@ -10,7 +10,7 @@ import numpy as _np
 
 import autograd as _autograd
 
-from . import data, functional, initializers, layers, losses, regularizers
+from . import data, functional, init, initializers, layers, losses, regularizers
 from .containers import ModuleList, Sequential
 from .layers import *  # noqa: F401,F403
 from .module import Module, Parameter, layer_from_config, layer_to_config, register_layer
@@ -39,7 +39,7 @@ def __getattr__(name):
 
 
 __all__ = ["Module", "Parameter", "Sequential", "ModuleList", "Model", "seed", "clear_session",
-           "data", "functional",
+           "data", "functional", "init",
            "initializers", "layers", "losses", "optim", "regularizers", "register_layer",
            "layer_from_config", "layer_to_config", "load_model", "save_model", "save",
            "load"] + layers.__all__

@@ -1,5 +1,6 @@
 """Data for training: dataset loaders, synthetic toy problems, one-hot encoding, mini-batching
-(``batches``, and PyTorch's ``DataLoader`` over a ``Dataset``).
+(``batches``, and PyTorch's ``DataLoader`` over a ``Dataset``); ``nn.data.text`` for
+character-level text (vocabulary, sequence arrays, the word list and Tang poems, a bigram baseline).
 
 Nothing here depends on the autodiff engine; everything works on plain numpy arrays.
 """
@@ -9,6 +10,7 @@ from .datasets import cache_dir, load_fashion_mnist, load_mnist
 from .idx import ChecksumMismatchError, DatasetError, decode_idx, read_idx, write_idx
 from .loader import DataLoader, Dataset, TensorDataset, default_collate
 from .synthetic import make_blobs, make_moons, make_spirals
+from . import text
 
 __all__ = [
     "BatchIterator",
@@ -27,6 +29,7 @@ __all__ = [
     "make_moons",
     "make_spirals",
     "read_idx",
+    "text",
     "to_categorical",
     "write_idx",
 ]
