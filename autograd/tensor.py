@@ -27,8 +27,9 @@ def _as_array(data, dtype):
             raise ValueError(f"Tensor: cannot make an array of {type(data).__name__} data: {error}") from None
         if dtype is None and array.dtype == np.float64:
             array = array.astype(np.float32)
-    if array.dtype == object:
-        raise TypeError(f"Tensor: cannot hold {type(data).__name__} data (object dtype)")
+    if array.dtype.kind not in "biufc":
+        raise TypeError(f"Tensor: cannot hold {type(data).__name__} data (dtype {array.dtype}); "
+                        "a tensor holds numbers or booleans")
     return array
 
 

@@ -45,7 +45,9 @@ log_softmax.defvjp(lambda g, ans, x, axis=-1: g - exp(ans) * g.sum(axis=axis, ke
 
 
 def _one_hot(labels, num_classes, dtype=np.float32):
-    labels = np.asarray(labels)
+    if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)) or num_classes < 1:
+        raise ValueError(f"one_hot: num_classes must be a positive integer, got {num_classes!r}")
+    labels = np.asanyarray(labels)
     if not np.issubdtype(labels.dtype, np.integer):
         raise TypeError(f"one_hot: labels must be integers, got dtype {labels.dtype}")
     if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
@@ -53,7 +55,7 @@ def _one_hot(labels, num_classes, dtype=np.float32):
         raise ValueError(f"one_hot: label {bad} is out of range for num_classes={num_classes} "
                          f"(labels must lie in [0, {num_classes}), got values from "
                          f"{labels.min()} to {labels.max()})")
-    out = np.zeros(labels.shape + (num_classes,), dtype=dtype)
+    out = np.zeros(labels.shape + (num_classes,), dtype=dtype, like=labels)
     np.put_along_axis(out, labels[..., None], 1, axis=-1)
     return out
 

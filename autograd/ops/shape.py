@@ -31,6 +31,10 @@ def normalize_axes(axis, ndim, op):
     """``axis`` (None, int or tuple, negatives allowed) as a sorted tuple of non-negative axes."""
     if axis is None:
         return tuple(range(ndim))
+    if isinstance(axis, (bool, np.bool_)) or not (
+            isinstance(axis, (int, np.integer)) or (isinstance(axis, (tuple, list)) and all(
+                isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in axis))):
+        raise TypeError(f"{op}: axis must be None, an int or a tuple of ints, got {axis!r}")
     axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
     result = []
     for a in axes:
@@ -192,6 +196,8 @@ def concatenate(tensors, axis=0):
 
 
 def _stack_forward(*xs, axis=0):
+    if not xs:
+        raise ValueError("stack: needs at least one tensor")
     shapes = {np.shape(x) for x in xs}
     if len(shapes) != 1:
         raise ValueError(f"stack: all tensors must have the same shape, got {sorted(shapes)}")
@@ -265,12 +271,19 @@ def _astype_float(x, dtype):
 _astype_float.defvjp(lambda g, ans, x, dtype: astype(g, x.dtype))
 
 
-_astype_exact = nondifferentiable(lambda x, dtype: np.asarray(x).astype(dtype), "astype")
+_astype_exact = nondifferentiable(lambda x, dtype: np.asanyarray(x).astype(dtype), "astype")
+
+
+def _check_numeric(dtype):
+    dtype = np.dtype(dtype)
+    if dtype.kind not in "biufc":
+        raise TypeError(f"astype: a tensor holds numbers or booleans, not dtype {dtype}")
+    return dtype
 
 
 def astype(x, dtype):
     """``x`` converted to ``dtype``; the gradient is converted back. Converting to an integer or
     bool dtype ends the graph: such tensors cannot require grad."""
-    if np.issubdtype(np.dtype(dtype), np.inexact):
+    if np.issubdtype(_check_numeric(dtype), np.inexact):
         return _astype_float(x, dtype)
     return _astype_exact(x, dtype)

@@ -230,3 +230,16 @@ def test_creation_trace_points_at_the_users_line_only_under_detect_anomaly():
     assert "y = x * 2" in frames[-1].line
     package = os.path.dirname(os.path.abspath(ag.__file__))
     assert not any(os.path.abspath(f.filename).startswith(package + os.sep) for f in frames)
+
+
+@pytest.mark.parametrize("make, error, message", [
+    (lambda: Tensor(np.ones((2, 3))).sum(axis=1.5), TypeError, "sum: axis must be None, an int or a tuple of ints"),
+    (lambda: ag.stack([]), ValueError, "stack: needs at least one tensor"),
+    (lambda: Tensor("abc"), TypeError, "Tensor: cannot hold str data"),
+    (lambda: ag.astype(Tensor([1.0]), "U3"), TypeError, "astype: a tensor holds numbers or booleans"),
+    (lambda: ag.one_hot(np.array([0]), -1), ValueError, "one_hot: num_classes must be a positive integer"),
+    (lambda: ag.layer_norm(Tensor(np.ones((2, 3))), eps=-1.0), ValueError, "layer_norm: eps must be > 0"),
+])
+def test_bad_arguments_name_the_op(make, error, message):
+    with pytest.raises(error, match=message):
+        make()
