@@ -16,6 +16,7 @@ gradient. The gradient API that both engines share (``backward``, ``retain_grad`
 """
 import os
 import traceback
+import warnings
 
 from .engine import run_backward
 from .grad_mode import _Switch
@@ -74,6 +75,7 @@ class Node:
 
     __slots__ = ("_op", "_inputs", "_args", "_needs", "_params", "_trace", "_hooks",
                  "_retains_grad", "_walk", "_pending", "_gradacc", "_scope")
+    _saves_arrays = False  # Tensor: saved arrays are read-only until released (``autograd.saved``)
 
     def _init_leaf(self, requires_grad, name):
         """Fill in the slots of a new leaf (for subclass constructors)."""
@@ -158,6 +160,12 @@ class Node:
             raise RuntimeError(f"backward() on a {type(self).__name__} that does not require "
                                "grad (no input required grad, or it was computed under no_grad())")
         seed = self._seed(grad, "backward", create_graph)
+        if create_graph:
+            warnings.warn(
+                "backward(create_graph=True) stores in each leaf's .grad a graph that refers back "
+                "to the leaf: a reference cycle, which only Python's cycle collector frees. Prefer "
+                "autograd.gradients(..., create_graph=True), which returns the gradients instead; "
+                "or set the .grad of the leaves to None when done.", stacklevel=2)
         run_backward([self], [seed], retain_graph=retain_graph, create_graph=create_graph)
 
     def retain_grad(self):

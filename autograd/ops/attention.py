@@ -47,7 +47,7 @@ def _check(q, k, v, mask):
                          f"got shapes {ks} and {vs}")
     if mask is None:
         return None
-    mask = np.asarray(mask.data if isinstance(mask, Node) else mask)
+    mask = np.asanyarray(mask.data if isinstance(mask, Node) else mask)
     if mask.dtype != np.bool_ and not np.issubdtype(mask.dtype, np.floating):
         raise TypeError(f"scaled_dot_product_attention: the mask must be boolean or floating, got "
                         f"dtype {mask.dtype}")

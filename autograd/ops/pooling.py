@@ -49,7 +49,7 @@ def _pool_windows(op, x, kernel_size, stride, padding):
 
 
 def _data(x):
-    return np.asarray(raw(x))
+    return np.asanyarray(raw(x))
 
 
 def _lowest(dtype):

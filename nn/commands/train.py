@@ -99,7 +99,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--limit", type=positive_int, default=None,
                         help="train on the first N training samples only")
     parser.add_argument("--verbose", type=int, choices=(1, 2), default=1,
-                        help="1: a progress bar per epoch (default); 2: one line per epoch")
+                        help="1: a progress bar per epoch (default; one line per epoch when the "
+                             "output is a file or a pipe); 2: one line per epoch")
     parser.add_argument("--quiet", action="store_true",
                         help="print only the test results and where files were saved")
 
@@ -159,6 +160,7 @@ def run(args: argparse.Namespace) -> int:
     from ..data import DatasetError, to_categorical
     from ..models import MODELS, build_model
     from ..plotting import plot_learning_curves
+    from ..training.progress import plural
 
     dataset = DATASETS[args.dataset]
     entry = MODELS[args.model]
@@ -201,21 +203,23 @@ def run(args: argparse.Namespace) -> int:
         print(f"{dataset.title}: {len(x_train)} training and {len(x_test)} test samples")
         model.summary()
         decaying = f", times {settings['lr_decay']:g} after every epoch" if callbacks else ""
-        print(f"Training with {name} (lr {optimizer.lr:g}{decaying}) for {settings['epochs']} epochs")
+        print(f"Training with {name} (lr {optimizer.lr:g}{decaying}) for "
+              f"{plural(settings['epochs'], 'epoch')}")
     history = model.fit(
         x_train, y_train, epochs=settings["epochs"], batch_size=args.batch_size,
         validation_split=args.validation_split, verbose=verbose, seed=args.seed,
         callbacks=callbacks,
     )
-    test_loss, test_accuracy = model.evaluate(x_test, y_test, batch_size=args.batch_size, verbose=0)
-    print(f"Test loss: {test_loss:.4f}")
-    print(f"Test accuracy: {test_accuracy:.4f}")
+    test = model.evaluate(x_test, y_test, batch_size=args.batch_size, verbose=0, return_dict=True)
+    print(f"Test loss: {test['loss']:.4f}")
+    print(f"Test accuracy: {test['accuracy']:.4f}")
 
     output_dir = Path(args.output_dir or os.path.join("runs", f"{args.dataset}-{args.model}"))
     output_dir.mkdir(parents=True, exist_ok=True)
     model_path = output_dir / "model.npz"
     curve_path = output_dir / "learning_curve.png"
     model.save(model_path)
-    plot_learning_curves(history, curve_path, title=f"{args.model} on {dataset.title}")
+    plot_learning_curves(history, curve_path, title=f"{args.model} on {dataset.title}",
+                         test_results=test)
     print(f"Saved the model to {model_path} and the learning curve to {curve_path}")
     return 0

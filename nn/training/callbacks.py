@@ -19,6 +19,8 @@ import os
 import warnings
 from typing import Callable, Iterable
 
+from .progress import plural
+
 __all__ = [
     "Callback",
     "CallbackList",
@@ -216,7 +218,8 @@ class EarlyStopping(Callback, _MonitorMixin):
             if self.verbose:
                 print(
                     f"Epoch {epoch + 1}: early stopping ({self.monitor} has not improved for "
-                    f"{self.wait} epochs; best {self.best:.4f} at epoch {self.best_epoch + 1})"
+                    f"{plural(self.wait, 'epoch')}; best {self.best:.4f} at epoch "
+                    f"{self.best_epoch + 1})"
                 )
 
 
