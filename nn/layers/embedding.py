@@ -97,7 +97,7 @@ class Embedding(Module):
 
     def token_ids(self, ids):
         """``ids`` as an int64 numpy array, checked: whole numbers in [0, num_embeddings)."""
-        data = ids.data if isinstance(ids, Tensor) else np.asarray(ids)
+        data = ids.data if isinstance(ids, Tensor) else np.asanyarray(ids)
         if data.dtype.kind == "f":
             if not np.all(np.isfinite(data)) or np.any(data != np.round(data)):
                 raise TypeError(f"{self._title()}: token ids must be whole numbers, got "
@@ -129,7 +129,7 @@ class Embedding(Module):
         if not self.mask_zero:
             return mask
         keep = self.token_ids(ids) != 0
-        return keep if mask is None else keep & np.asarray(mask, dtype=bool)
+        return keep if mask is None else keep & np.asanyarray(mask).astype(bool, copy=False)
 
     def penalties(self):
         if self.embeddings_regularizer is None:

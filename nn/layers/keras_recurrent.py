@@ -341,11 +341,11 @@ class Bidirectional(Module):
             raise ValueError(f"Bidirectional: merge_mode must be one of {self.MERGE_MODES}, got "
                              f"{merge_mode!r}")
         self.merge_mode = merge_mode
-        self.forward_layer = _copy(layer, go_backwards=layer.go_backwards)
+        self.forward_layer = _copy(layer, "forward_")
         if backward_layer is None:
-            self.backward_layer = _copy(layer, go_backwards=not layer.go_backwards)
+            self.backward_layer = _copy(layer, "backward_", go_backwards=not layer.go_backwards)
         else:
-            self.backward_layer = _copy(backward_layer, go_backwards=backward_layer.go_backwards)
+            self.backward_layer = _copy(backward_layer, "backward_")
         forward, backward = self.forward_layer, self.backward_layer
         if forward.go_backwards == backward.go_backwards:
             raise ValueError("Bidirectional: the forward and backward layers must differ in "
@@ -423,6 +423,11 @@ class Bidirectional(Module):
         return f"merge_mode={self.merge_mode!r}"
 
 
-def _copy(layer, **changes):
-    """A new layer from ``layer``'s configuration (fresh weights), with ``changes``."""
-    return type(layer).from_config({**layer.get_config(), **changes})
+def _copy(layer, prefix, **changes):
+    """A new layer from ``layer``'s configuration (fresh weights), with ``changes``, named as
+    Keras names the halves of a ``Bidirectional``: ``forward_lstm``, ``backward_lstm``."""
+    name = layer.name
+    for known in ("forward_", "backward_"):
+        if name.startswith(known):
+            name = name[len(known):]
+    return type(layer).from_config({**layer.get_config(), **changes, "name": prefix + name})

@@ -41,7 +41,7 @@ def takes_mask(layer):
 
 def as_mask(mask, batch, steps, where):
     """``mask`` as a numpy boolean array of shape (batch, steps), or a clear error."""
-    data = np.asarray(mask.data if isinstance(mask, Tensor) else mask)
+    data = np.asanyarray(mask.data if isinstance(mask, Tensor) else mask)
     if data.dtype != np.bool_:
         if data.dtype.kind in "iu" and np.isin(data, (0, 1)).all():
             data = data.astype(bool)
@@ -90,7 +90,7 @@ class Masking(Module):
         self.declared_input_shape = None if input_shape is None else tuple(input_shape)
 
     def _step_mask(self, x):
-        data = x.data if isinstance(x, Tensor) else np.asarray(x)
+        data = x.data if isinstance(x, Tensor) else np.asanyarray(x)
         if data.ndim < 3:
             raise ValueError(f"Masking: expected inputs (batch, steps, features), got shape "
                              f"{data.shape}")
@@ -104,7 +104,7 @@ class Masking(Module):
     def compute_mask(self, x, mask=None):
         """The steps whose features are not all ``mask_value`` (combined with an incoming mask)."""
         keep = self._step_mask(x)
-        return keep if mask is None else keep & np.asarray(mask, dtype=bool)
+        return keep if mask is None else keep & np.asanyarray(mask).astype(bool, copy=False)
 
     def get_config(self):
         return {"mask_value": self.mask_value, "input_shape": self.declared_input_shape,
