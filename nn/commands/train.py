@@ -74,7 +74,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="model architecture (default: mlp, the seed recipe)")
     parser.add_argument("--epochs", type=positive_int, default=None,
                         help=f"default: {_defaults_text('epochs')}")
-    parser.add_argument("--batch-size", type=positive_int, default=128, help="default: 128")
+    parser.add_argument("--batch-size", type=positive_int, default=None,
+                        help=f"default: {_defaults_text('batch_size')}")
     parser.add_argument("--optimizer", choices=sorted(OPTIMIZERS), default=None,
                         help=f"default: {_defaults_text('optimizer')}")
     parser.add_argument("--lr", type=positive_float, default=None,
@@ -106,7 +107,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 # The seed recipe's settings; a model's entry in ``nn.models.MODELS`` may override them.
-RECIPE_SETTINGS = {"optimizer": "rmsprop", "epochs": 5, "lr_decay": 1.0}
+RECIPE_SETTINGS = {"optimizer": "rmsprop", "epochs": 5, "lr_decay": 1.0, "batch_size": 128}
 
 
 def _defaults_text(setting: str) -> str:
@@ -137,14 +138,17 @@ def load_dataset(name: str, data_dir=None, download: bool = True, seed: int = 0)
 
 
 def _inputs(x: np.ndarray, is_image: bool, layout: str) -> np.ndarray:
-    """Samples as float32 model inputs: images scaled to [0, 1] and shaped for ``layout``."""
+    """Samples as float32 model inputs: images scaled to [0, 1] and shaped for ``layout``
+    (``sequence``: one image row per time step)."""
     x = np.asarray(x)
     if is_image:
         scaled = x.astype(np.float32) / np.float32(255.0)
         if layout == "images":
             return scaled.reshape(len(x), 1, *x.shape[1:])
+        if layout == "sequence":
+            return scaled.reshape(len(x), x.shape[1], -1)
         return scaled.reshape(len(x), -1)
-    if layout == "images":
+    if layout in ("images", "sequence"):
         raise ValueError("this model expects images; choose an image dataset")
     return x.astype(np.float32)
 
@@ -206,11 +210,12 @@ def run(args: argparse.Namespace) -> int:
         print(f"Training with {name} (lr {optimizer.lr:g}{decaying}) for "
               f"{plural(settings['epochs'], 'epoch')}")
     history = model.fit(
-        x_train, y_train, epochs=settings["epochs"], batch_size=args.batch_size,
+        x_train, y_train, epochs=settings["epochs"], batch_size=settings["batch_size"],
         validation_split=args.validation_split, verbose=verbose, seed=args.seed,
         callbacks=callbacks,
     )
-    test = model.evaluate(x_test, y_test, batch_size=args.batch_size, verbose=0, return_dict=True)
+    test = model.evaluate(x_test, y_test, batch_size=settings["batch_size"], verbose=0,
+                          return_dict=True)
     print(f"Test loss: {test['loss']:.4f}")
     print(f"Test accuracy: {test['accuracy']:.4f}")
 

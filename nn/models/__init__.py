@@ -3,16 +3,18 @@
 Each entry says how to build the model (``build(input_shape, num_classes, **options)``, which
 returns an uncompiled ``Model`` and ignores options it does not know), how the command must shape
 the samples before they reach it (``input_layout``: ``'flat'`` gives (n, height * width) rows,
-``'images'`` gives channels-first (n, 1, height, width) images), and the command's training
-defaults where they differ from the seed recipe's (``optimizer``, ``epochs``, ``lr_decay``).
+``'images'`` gives channels-first (n, 1, height, width) images, ``'sequence'`` gives (n, height,
+width): one image row per time step), and the command's training defaults where they differ
+from the seed recipe's (``optimizer``, ``epochs``, ``lr_decay``, ``batch_size``).
 """
 from dataclasses import dataclass, field
 from typing import Callable
 
 from .lenet import lenet
 from .mlp import mlp
+from .sequence import recurrent_classifier
 
-__all__ = ["MODELS", "ModelEntry", "build_model", "mlp", "lenet"]
+__all__ = ["MODELS", "ModelEntry", "build_model", "mlp", "lenet", "recurrent_classifier"]
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,8 @@ class ModelEntry:
 MODELS = {
     "mlp": ModelEntry(mlp),
     "cnn": ModelEntry(lenet, "images", {"optimizer": "adam", "epochs": 8, "lr_decay": 0.7}),
+    "lstm": ModelEntry(recurrent_classifier, "sequence",
+                       {"optimizer": "adam", "epochs": 5, "batch_size": 64}),
 }
 
 
