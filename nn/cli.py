@@ -11,11 +11,11 @@ import sys
 from types import ModuleType
 from typing import Sequence
 
-from .commands import graph, train
+from .commands import generate, graph, train
 
 __all__ = ["COMMANDS", "DEFAULT_COMMAND", "build_parser", "main"]
 
-COMMANDS = {"train": train, "graph": graph}
+COMMANDS = {"train": train, "graph": graph, "generate": generate}
 DEFAULT_COMMAND = "train"
 
 
