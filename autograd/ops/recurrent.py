@@ -114,7 +114,7 @@ def _identity(x):
 
 def _step_slope(condition, y):
     """An indicator of ``condition`` as a constant in the dtype of ``y``."""
-    return condition.astype(np.asarray(raw(y)).dtype)
+    return condition.astype(np.asanyarray(raw(y)).dtype)
 
 
 def _tanh_slope_(y, out):
@@ -185,7 +185,7 @@ def _check(op, gates, xp, states, kernel, bias=None, mask=None):
         raise ValueError(f"{op}: the recurrent bias must be ({gates * hidden},), got shape "
                          f"{_shape(bias)}")
     if mask is not None:
-        mask = np.asarray(mask)
+        mask = np.asanyarray(mask)
         if mask.dtype != np.bool_ or mask.shape != (steps, batch):
             raise ValueError(f"{op}: the mask must be booleans of shape (steps, batch) = "
                              f"{(steps, batch)}, got {mask.dtype} of shape {mask.shape}")
@@ -197,11 +197,13 @@ def _steps(count, reverse):
 
 
 def _as_dtype(dtype, *arrays):
-    return [None if a is None else np.asarray(a, dtype=dtype) for a in arrays]
+    return [None if a is None else np.asanyarray(a).astype(dtype, copy=False) for a in arrays]
 
 
-def _initial(state, batch, hidden, dtype):
-    return np.zeros((batch, hidden), dtype) if state is None else state
+def _initial(state, batch, hidden, like):
+    """The initial state, or zeros; arrays are made ``like=`` an operand, so that a captured step
+    (``autograd.capture``) sees them."""
+    return np.zeros((batch, hidden), like.dtype, like=like) if state is None else state
 
 
 class Saved:
@@ -236,8 +238,8 @@ def _rnn_forward(xp, h0, kernel, mask=None, reverse=False, activation="tanh"):
     act = _activation("rnn_scan", "activation", activation).numpy
     dtype = np.result_type(*(a for a in (xp, h0, kernel) if a is not None))
     xp, h0, kernel = _as_dtype(dtype, xp, h0, kernel)
-    out = np.empty((steps, batch, hidden), dtype)
-    h = _initial(h0, batch, hidden, dtype)
+    out = np.empty((steps, batch, hidden), dtype, like=xp)
+    h = _initial(h0, batch, hidden, xp)
     for t in _steps(steps, reverse):
         a = out[t]
         np.matmul(h, kernel, a)
@@ -257,15 +259,15 @@ def _lstm_forward(xp, h0, c0, kernel, mask=None, reverse=False, activation="tanh
     dtype = np.result_type(*(a for a in (xp, h0, c0, kernel) if a is not None))
     xp, h0, c0, kernel = _as_dtype(dtype, xp, h0, c0, kernel)
     H = hidden
-    out = np.empty((2, steps, batch, H), dtype)
-    gates = np.empty((steps, batch, 4 * H), dtype)  # i, f, g, o, activated
-    act_c = np.empty((steps, batch, H), dtype)       # act(c_t)
+    out = np.empty((2, steps, batch, H), dtype, like=xp)
+    gates = np.empty((steps, batch, 4 * H), dtype, like=xp)  # i, f, g, o, activated
+    act_c = np.empty((steps, batch, H), dtype, like=xp)       # act(c_t)
     halves = None
     if _default_pair(activation, recurrent_activation):
-        halves = np.full(4 * H, 0.5, dtype)
+        halves = np.full(4 * H, 0.5, dtype, like=xp)
         halves[2 * H:3 * H] = 1
-    product = np.empty((batch, H), dtype)
-    h, c = _initial(h0, batch, H, dtype), _initial(c0, batch, H, dtype)
+    product = np.empty((batch, H), dtype, like=xp)
+    h, c = _initial(h0, batch, H, xp), _initial(c0, batch, H, xp)
     for t in _steps(steps, reverse):
         z = gates[t]
         np.matmul(h, kernel, z)
@@ -303,11 +305,11 @@ def _gru_forward(xp, h0, kernel, bias, mask=None, reverse=False, activation="tan
     dtype = np.result_type(*(a for a in (xp, h0, kernel, bias) if a is not None))
     xp, h0, kernel, bias = _as_dtype(dtype, xp, h0, kernel, bias)
     H = hidden
-    out = np.empty((steps, batch, H), dtype)
-    gates = np.empty((steps, batch, 3 * H), dtype)      # r, z, n, activated
-    recurrent = np.empty((steps, batch, 3 * H), dtype)  # a_t = h_{t-1} K + b
+    out = np.empty((steps, batch, H), dtype, like=xp)
+    gates = np.empty((steps, batch, 3 * H), dtype, like=xp)      # r, z, n, activated
+    recurrent = np.empty((steps, batch, 3 * H), dtype, like=xp)  # a_t = h_{t-1} K + b
     fast = _default_pair(activation, recurrent_activation)
-    h = _initial(h0, batch, H, dtype)
+    h = _initial(h0, batch, H, xp)
     for t in _steps(steps, reverse):
         a = recurrent[t]
         np.matmul(h, kernel, a)
@@ -383,7 +385,7 @@ def _rnn_vjp(g, ans, args, needs, mask=None, reverse=False, activation="tanh"):
     mat, stacked = (matmul, stack) if graph else (np.matmul, np.stack)
     act = SCAN_ACTIVATIONS[activation]
     steps = _shape(ans)[0]
-    masks = None if mask is None else _MaskFactors(mask, np.asarray(raw(ans)).dtype)
+    masks = None if mask is None else _MaskFactors(mask, np.asanyarray(raw(ans)).dtype)
     kernel_t = transpose(kernel)
     d_pre, carry = [None] * steps, None
     for t in _backward_steps(steps, reverse):
@@ -423,7 +425,7 @@ def _previous(states, initial, reverse):
     state at the first step run."""
     if initial is None:
         shape = _shape(states)
-        first = np.zeros((1,) + shape[1:], np.asarray(raw(states)).dtype)
+        first = np.zeros((1,) + shape[1:], np.asanyarray(raw(states)).dtype)
     else:
         first = expand_dims(initial, 0)
     if reverse:
@@ -451,7 +453,7 @@ def _lstm_backward_ops(g, ans, xp, h0, c0, kernel, mask, reverse, act, rec, save
                                 act_c * rec.slope(o)], axis=-1)
     through_f, masks = f, None
     if mask is not None:
-        masks = _MaskFactors(mask, np.asarray(raw(ans)).dtype)
+        masks = _MaskFactors(mask, np.asanyarray(raw(ans)).dtype)
         to_c, coefficients = to_c * masks.keep, coefficients * masks.keep
         through_f = where(masks.runs, f, 1.0)
     kernel_t = transpose(kernel)
@@ -491,7 +493,7 @@ def _gru_backward_ops(g, ans, xp, h0, kernel, bias, mask, reverse, act, rec, sav
     to_a = concatenate([d_r, d_zg, d_n * r], axis=-1)
     through_z, masks = z, None
     if mask is not None:
-        masks = _MaskFactors(mask, np.asarray(raw(ans)).dtype)
+        masks = _MaskFactors(mask, np.asanyarray(raw(ans)).dtype)
         to_x, to_a = to_x * masks.keep, to_a * masks.keep
         through_z = where(masks.runs, z, 1.0)
     kernel_t = transpose(kernel)
@@ -519,13 +521,14 @@ def _lstm_backward_numpy(g, ans, xp, h0, c0, kernel, mask, reverse, act, rec, sa
     H, dtype = width // 4, gates.dtype
     hs, cs = ans[0], ans[1]
     g_h, g_c = g[0], g[1]
-    kernel_t = np.ascontiguousarray(np.transpose(kernel), dtype=dtype)
-    c_initial = np.zeros((batch, H), dtype) if c0 is None else np.asarray(c0, dtype)
+    kernel_t = np.transpose(kernel).astype(dtype, order="C")
+    h0, c0 = _as_dtype(dtype, h0, c0)
+    c_initial = _initial(c0, batch, H, gates)
     masks = None if mask is None else _MaskFactors(mask, dtype)
     default = act.numpy is _tanh_ and rec.numpy is _sigmoid_
     d_z = np.empty_like(gates)
-    slopes = np.empty((batch, 4, H), dtype)
-    to_c = np.empty((batch, H), dtype)
+    slopes = np.empty((batch, 4, H), dtype, like=gates)
+    to_c = np.empty((batch, H), dtype, like=gates)
     order = _backward_steps(steps, reverse)
     first = order[-1]
     carry_h = carry_c = None
@@ -567,8 +570,7 @@ def _lstm_backward_numpy(g, ans, xp, h0, c0, kernel, mask, reverse, act, rec, sa
             carry_c = d_c * np.where(masks.runs[t], f, 1)
     grads = {0: d_z, 1: carry_h, 2: carry_c}
     if 3 in needs:
-        grads[3] = _kernel_gradient_numpy(hs, None if h0 is None else np.asarray(h0, dtype),
-                                          d_z, reverse)
+        grads[3] = _kernel_gradient_numpy(hs, h0, d_z, reverse)
     return grads
 
 
@@ -578,13 +580,14 @@ def _gru_backward_numpy(g, ans, xp, h0, kernel, bias, mask, reverse, act, rec, s
     gates, recurrent = saved.gates, saved.extra
     steps, batch, width = gates.shape
     H, dtype = width // 3, gates.dtype
-    kernel_t = np.ascontiguousarray(np.transpose(kernel), dtype=dtype)
-    h_initial = np.zeros((batch, H), dtype) if h0 is None else np.asarray(h0, dtype)
+    kernel_t = np.transpose(kernel).astype(dtype, order="C")
+    (h0,) = _as_dtype(dtype, h0)
+    h_initial = _initial(h0, batch, H, gates)
     masks = None if mask is None else _MaskFactors(mask, dtype)
     d_x, d_a = np.empty_like(gates), np.empty_like(gates)
-    slopes = np.empty((batch, 2 * H), dtype)
-    d_n = np.empty((batch, H), dtype)
-    scratch = np.empty((batch, H), dtype)
+    slopes = np.empty((batch, 2 * H), dtype, like=gates)
+    d_n = np.empty((batch, H), dtype, like=gates)
+    scratch = np.empty((batch, H), dtype, like=gates)
     order = _backward_steps(steps, reverse)
     first = order[-1]
     carry = None
@@ -614,7 +617,7 @@ def _gru_backward_numpy(g, ans, xp, h0, kernel, bias, mask, reverse, act, rec, s
             carry += d_h * masks.skip[t]
     grads = {0: d_x, 1: carry}
     if 2 in needs:
-        grads[2] = _kernel_gradient_numpy(ans, None if h0 is None else h_initial, d_a, reverse)
+        grads[2] = _kernel_gradient_numpy(ans, h0, d_a, reverse)
     if 3 in needs:
         grads[3] = d_a.reshape(-1, 3 * H).sum(axis=0)
     return grads
@@ -626,7 +629,7 @@ _gru_scan = primitive_vjp_all(_gru_forward, _gru_vjp, name="gru_scan")
 
 
 def _mask_param(mask):
-    return None if mask is None else np.asarray(mask.data if isinstance(mask, Node) else mask)
+    return None if mask is None else np.asanyarray(mask.data if isinstance(mask, Node) else mask)
 
 
 def rnn_scan(xp, h0, kernel, *, mask=None, reverse=False, activation="tanh"):
