@@ -216,7 +216,7 @@ class Saved:
     __slots__ = ("gates", "extra")
 
     def __init__(self):
-        self.gates = self.extra = None
+        self.gates = self.extra = None  # gates: one array, or the GRU's (r and z, n)
 
 
 def _default_pair(activation, recurrent_activation):
@@ -225,11 +225,16 @@ def _default_pair(activation, recurrent_activation):
     return activation == "tanh" and recurrent_activation == "sigmoid"
 
 
-def _sigmoid_halves(*blocks):
-    """(tanh(x / 2) + 1) / 2 in place, for blocks that already hold tanh(x / 2)."""
-    for block in blocks:
-        block *= 0.5
-        block += 0.5
+def _tanh_and_sigmoids(sigmoid_columns, width, like):
+    """``(scale, offset)`` rows of ``width`` that turn ``z`` into sigmoid(z) on the columns of
+    ``sigmoid_columns`` and tanh(z) elsewhere in three calls: ``z *= scale; tanh(z); z *= scale;
+    z += offset`` (scale 1/2 and offset 1/2 on the sigmoid columns, 1 and 0 elsewhere)."""
+    scale = np.ones(width, like.dtype, like=like)
+    offset = np.zeros(width, like.dtype, like=like)
+    for columns in sigmoid_columns:
+        scale[columns] = 0.5
+        offset[columns] = 0.5
+    return scale, offset
 
 
 # ---------------------------------------------------------------------- forward passes (numpy)
@@ -262,10 +267,9 @@ def _lstm_forward(xp, h0, c0, kernel, mask=None, reverse=False, activation="tanh
     out = np.empty((2, steps, batch, H), dtype, like=xp)
     gates = np.empty((steps, batch, 4 * H), dtype, like=xp)  # i, f, g, o, activated
     act_c = np.empty((steps, batch, H), dtype, like=xp)       # act(c_t)
-    halves = None
+    fused = None
     if _default_pair(activation, recurrent_activation):
-        halves = np.full(4 * H, 0.5, dtype, like=xp)
-        halves[2 * H:3 * H] = 1
+        fused = _tanh_and_sigmoids((slice(0, 2 * H), slice(3 * H, 4 * H)), 4 * H, gates)
     product = np.empty((batch, H), dtype, like=xp)
     h, c = _initial(h0, batch, H, xp), _initial(c0, batch, H, xp)
     for t in _steps(steps, reverse):
@@ -273,10 +277,12 @@ def _lstm_forward(xp, h0, c0, kernel, mask=None, reverse=False, activation="tanh
         np.matmul(h, kernel, z)
         z += xp[t]
         i, f, cell, o = z[:, :H], z[:, H:2 * H], z[:, 2 * H:3 * H], z[:, 3 * H:]
-        if halves is not None:
-            z *= halves
+        if fused is not None:
+            scale, offset = fused
+            np.multiply(z, scale, z)
             np.tanh(z, z)
-            _sigmoid_halves(z[:, :2 * H], o)
+            np.multiply(z, scale, z)
+            np.add(z, offset, z)
         else:
             rec(z[:, :2 * H], z[:, :2 * H])
             act(cell, cell)
@@ -306,7 +312,8 @@ def _gru_forward(xp, h0, kernel, bias, mask=None, reverse=False, activation="tan
     xp, h0, kernel, bias = _as_dtype(dtype, xp, h0, kernel, bias)
     H = hidden
     out = np.empty((steps, batch, H), dtype, like=xp)
-    gates = np.empty((steps, batch, 3 * H), dtype, like=xp)      # r, z, n, activated
+    resets = np.empty((steps, batch, 2 * H), dtype, like=xp)     # r, z, activated
+    news = np.empty((steps, batch, H), dtype, like=xp)           # n, activated
     recurrent = np.empty((steps, batch, 3 * H), dtype, like=xp)  # a_t = h_{t-1} K + b
     fast = _default_pair(activation, recurrent_activation)
     h = _initial(h0, batch, H, xp)
@@ -315,13 +322,13 @@ def _gru_forward(xp, h0, kernel, bias, mask=None, reverse=False, activation="tan
         np.matmul(h, kernel, a)
         if bias is not None:
             a += bias
-        x, gate = xp[t], gates[t]
-        r_z, n = gate[:, :2 * H], gate[:, 2 * H:]
+        x, r_z, n = xp[t], resets[t], news[t]
         np.add(x[:, :2 * H], a[:, :2 * H], r_z)
-        if fast:
-            r_z *= 0.5
+        if fast:  # sigmoid(x) = tanh(x / 2) / 2 + 1/2
+            np.multiply(r_z, 0.5, r_z)
             np.tanh(r_z, r_z)
-            _sigmoid_halves(r_z)
+            np.multiply(r_z, 0.5, r_z)
+            np.add(r_z, 0.5, r_z)
         else:
             rec(r_z, r_z)
         np.multiply(r_z[:, :H], a[:, 2 * H:], n)
@@ -335,7 +342,7 @@ def _gru_forward(xp, h0, kernel, bias, mask=None, reverse=False, activation="tan
             np.copyto(h_new, h, where=~mask[t, :, None])
         h = h_new
     if saved is not None:
-        saved.gates, saved.extra = gates, recurrent
+        saved.gates, saved.extra = (resets, news), recurrent
     return out
 
 
@@ -577,26 +584,26 @@ def _lstm_backward_numpy(g, ans, xp, h0, c0, kernel, mask, reverse, act, rec, sa
 def _gru_backward_numpy(g, ans, xp, h0, kernel, bias, mask, reverse, act, rec, saved, needs):
     """``_gru_backward_ops`` for an ordinary backward pass: the same formulas, one step at a time
     in numpy with the forward's saved gates, writing into preallocated arrays."""
-    gates, recurrent = saved.gates, saved.extra
-    steps, batch, width = gates.shape
-    H, dtype = width // 3, gates.dtype
+    (resets, news), recurrent = saved.gates, saved.extra
+    steps, batch, H = news.shape
+    dtype = news.dtype
     kernel_t = np.transpose(kernel).astype(dtype, order="C")
     (h0,) = _as_dtype(dtype, h0)
-    h_initial = _initial(h0, batch, H, gates)
+    h_initial = _initial(h0, batch, H, news)
     masks = None if mask is None else _MaskFactors(mask, dtype)
-    d_x, d_a = np.empty_like(gates), np.empty_like(gates)
-    slopes = np.empty((batch, 2 * H), dtype, like=gates)
-    d_n = np.empty((batch, H), dtype, like=gates)
-    scratch = np.empty((batch, H), dtype, like=gates)
+    d_x, d_a = np.empty_like(recurrent), np.empty_like(recurrent)
+    slopes = np.empty((batch, 2 * H), dtype, like=news)
+    d_n = np.empty((batch, H), dtype, like=news)
+    scratch = np.empty((batch, H), dtype, like=news)
     order = _backward_steps(steps, reverse)
     first = order[-1]
     carry = None
     for t in order:
-        gate, dx, da = gates[t], d_x[t], d_a[t]
-        r, z, n = gate[:, :H], gate[:, H:2 * H], gate[:, 2 * H:]
+        r_z, n, dx, da = resets[t], news[t], d_x[t], d_a[t]
+        r, z = r_z[:, :H], r_z[:, H:]
         d_h = g[t] if carry is None else g[t] + carry
         d_run = d_h if masks is None else d_h * masks.keep[t]
-        rec.numpy_slope(gate[:, :2 * H], slopes)
+        rec.numpy_slope(r_z, slopes)
         act.numpy_slope(n, d_n)           # d_n = d_h (1 - z) act'(n)
         np.subtract(1, z, scratch)
         d_n *= scratch

@@ -18,22 +18,19 @@ import numpy as np
 
 from autograd import Tensor, take, where
 
-from .. import initializers, regularizers
+from .. import init, initializers, regularizers
 from ..module import Module, Parameter, register_layer
 from .dense import _float_dtype, _positive_int
 
 __all__ = ["Embedding"]
 
-_KERAS_UNIFORM = initializers.RandomUniform(-0.05, 0.05)
-
-
 def _initializer(identifier):
-    """An initializer from a name, config or callable; None is N(0, 1), Keras's 'uniform' is
-    U(-0.05, 0.05)."""
+    """A Keras initializer from a name, config or callable (Keras's 'uniform' is its
+    'random_uniform', U(-0.05, 0.05)); None means PyTorch's N(0, 1) (``nn.init.normal_``)."""
     if identifier is None:
-        return initializers.RandomNormal(0.0, 1.0)
-    if isinstance(identifier, str) and identifier.lower() in ("uniform", "random_uniform"):
-        return _KERAS_UNIFORM
+        return None
+    if isinstance(identifier, str) and identifier.lower() == "uniform":
+        identifier = "random_uniform"
     return initializers.get(identifier)
 
 
@@ -70,11 +67,13 @@ class Embedding(Module):
         self._initializer_spec = embeddings_initializer
         self.embeddings_regularizer = regularizers.get(embeddings_regularizer)
         self.declared_input_shape = None if input_shape is None else tuple(input_shape)
-        table = self.embeddings_initializer((self.num_embeddings, self.embedding_dim),
-                                            dtype=self.dtype)
+        shape = (self.num_embeddings, self.embedding_dim)
+        if self.embeddings_initializer is None:
+            self.weight = init.normal_(Parameter(np.empty(shape, self.dtype)))
+        else:
+            self.weight = Parameter(self.embeddings_initializer(shape, dtype=self.dtype))
         if padding_idx is not None:
-            table[padding_idx] = 0
-        self.weight = Parameter(table)
+            self.weight.data[padding_idx] = 0
 
     @classmethod
     def from_pretrained(cls, embeddings, freeze=True, padding_idx=None, **options):

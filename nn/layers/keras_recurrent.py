@@ -49,28 +49,6 @@ def _scan_activation(value, role, where):
     return name
 
 
-def _orthogonal(shape, dtype=np.float32, rng=None, gain=1.0):
-    """Keras's orthogonal initializer: the Q of a QR decomposition of a normal matrix, signs
-    fixed by R's diagonal, (rows, cols) = (prod(shape[:-1]), shape[-1])."""
-    import autograd
-
-    rng = autograd.generator() if rng is None else rng
-    rows, cols = int(np.prod(shape[:-1])), int(shape[-1])
-    q, r = np.linalg.qr(rng.standard_normal((max(rows, cols), min(rows, cols))))
-    q *= np.sign(np.diag(r))
-    if rows < cols:
-        q = q.T
-    return (gain * q).reshape(shape).astype(dtype)
-
-
-def _initializer(spec):
-    """An initializer from a name, config dict or callable (``initializers.get``), with Keras's
-    'orthogonal' for recurrent kernels."""
-    if isinstance(spec, str) and spec.lower() == "orthogonal":
-        return _orthogonal
-    return initializers.get(spec)
-
-
 def _initializer_config(spec):
     return spec if spec is None or isinstance(spec, (str, dict)) else initializers.serialize(spec)
 
@@ -95,9 +73,9 @@ class _KerasRecurrent(Module):
                                                      title)
         self.use_bias = bool(use_bias)
         self._initializer_specs = (kernel_initializer, recurrent_initializer, bias_initializer)
-        self.kernel_initializer = _initializer(kernel_initializer)
-        self.recurrent_initializer = _initializer(recurrent_initializer)
-        self.bias_initializer = _initializer(bias_initializer)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.recurrent_initializer = initializers.get(recurrent_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self.recurrent_regularizer = regularizers.get(recurrent_regularizer)
         self.bias_regularizer = regularizers.get(bias_regularizer)

@@ -32,7 +32,7 @@ import numpy as np
 from autograd import (concatenate, expand_dims, gru_scan, linear, lstm_scan, rnn_scan, squeeze,
                       stack, swapaxes, transpose)
 
-from .. import initializers
+from .. import init
 from ..functional import cast_input, dropout
 from ..module import Module, Parameter, register_layer
 from .dense import _float_dtype, _positive_int
@@ -92,9 +92,10 @@ def check_state(state, shape, name, where):
     return state
 
 
-def _uniform(shape, bound, dtype):
-    """U(-bound, bound) from ``autograd.generator()`` (PyTorch's recurrent initialization)."""
-    return initializers.RandomUniform(-bound, bound)(shape, dtype=dtype)
+def _uniform_parameter(shape, bound, dtype):
+    """A parameter drawn from U(-bound, bound) (``nn.init.uniform_``), as PyTorch's recurrent
+    layers initialize every weight and bias with bound 1/sqrt(hidden_size)."""
+    return init.uniform_(Parameter(np.empty(shape, dtype)), -bound, bound)
 
 
 # Keras's LSTM and GRU, registered by nn.layers.keras_recurrent: ``nn.LSTM(units)`` builds them.
@@ -150,7 +151,7 @@ class _TorchRecurrent(Module):
                     names += [f"bias_ih_l{layer}{suffix}", f"bias_hh_l{layer}{suffix}"]
                     shapes += [(gates * self.hidden_size,)] * 2
                 for name, shape in zip(names, shapes):
-                    setattr(self, name, Parameter(_uniform(shape, bound, self.dtype)))
+                    setattr(self, name, _uniform_parameter(shape, bound, self.dtype))
                 self._weight_names.append(names)
 
     @property
@@ -344,10 +345,10 @@ class _TorchCell(Module):
         self.dtype = _float_dtype(dtype, title)
         gates = KINDS[self.kind].gates * self.hidden_size
         bound = 1.0 / math.sqrt(self.hidden_size)
-        self.weight_ih = Parameter(_uniform((gates, self.input_size), bound, self.dtype))
-        self.weight_hh = Parameter(_uniform((gates, self.hidden_size), bound, self.dtype))
-        self.bias_ih = Parameter(_uniform((gates,), bound, self.dtype)) if bias else None
-        self.bias_hh = Parameter(_uniform((gates,), bound, self.dtype)) if bias else None
+        self.weight_ih = _uniform_parameter((gates, self.input_size), bound, self.dtype)
+        self.weight_hh = _uniform_parameter((gates, self.hidden_size), bound, self.dtype)
+        self.bias_ih = _uniform_parameter((gates,), bound, self.dtype) if bias else None
+        self.bias_hh = _uniform_parameter((gates,), bound, self.dtype) if bias else None
 
     def forward(self, input, hx=None):
         title = f"{type(self).__name__}({self.input_size}, {self.hidden_size})"
