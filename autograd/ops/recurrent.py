@@ -157,39 +157,91 @@ def _activation(op, role, name):
     return SCAN_ACTIVATIONS[name]
 
 
-# ---------------------------------------------------------------------- checks
+# ---------------------------------------------------------------------- checks and directions
 def _shape(x):
     return None if x is None else np.shape(x.data if isinstance(x, Node) else x)
 
 
-def _check(op, gates, xp, states, kernel, bias=None, mask=None):
-    """Validate the operands' shapes; returns (T, B, H)."""
-    xs, ks = _shape(xp), _shape(kernel)
-    if len(xs) != 3 or xs[0] == 0:
-        raise ValueError(f"{op}: xp must be (steps, batch, {gates} * hidden) with at least one "
-                         f"step, got shape {xs}")
-    if len(ks) != 2 or ks[1] != gates * ks[0]:
-        raise ValueError(f"{op}: the recurrent kernel must be (hidden, {gates} * hidden), got "
-                         f"shape {ks}")
-    steps, batch, width = xs
-    hidden = ks[0]
-    if width != gates * hidden:
-        raise ValueError(f"{op}: xp has {width} features per step, the kernel {gates} * {hidden} "
-                         f"= {gates * hidden} (xp {xs}, kernel {ks})")
-    for name, state in states:
-        shape = _shape(state)
-        if shape is not None and shape != (batch, hidden):
-            raise ValueError(f"{op}: {name} must be (batch, hidden) = {(batch, hidden)}, got "
-                             f"shape {shape}")
-    if bias is not None and _shape(bias) != (gates * hidden,):
-        raise ValueError(f"{op}: the recurrent bias must be ({gates * hidden},), got shape "
-                         f"{_shape(bias)}")
-    if mask is not None:
-        mask = np.asanyarray(mask)
-        if mask.dtype != np.bool_ or mask.shape != (steps, batch):
-            raise ValueError(f"{op}: the mask must be booleans of shape (steps, batch) = "
-                             f"{(steps, batch)}, got {mask.dtype} of shape {mask.shape}")
-    return steps, batch, hidden
+class _Directions:
+    """The directions one scan runs side by side. Operands come without a direction axis (one
+    direction, ``single``) or with one in front, D directions with their own weights; step k of
+    direction d reads time ``T - 1 - k`` when ``reverse[d]``, else time k. Arrays in "running
+    order" are (T, D, ...): entry k holds every direction's k-th step (see ``running``)."""
+
+    def __init__(self, op, gates, xp, states, kernel, bias, mask, reverse):
+        xs, ks = _shape(xp), _shape(kernel)
+        self.single = len(xs) != 4
+        layout = "(steps, batch, {g} * hidden)" if self.single else "(directions, steps, batch, {g} * hidden)"
+        if len(xs) not in (3, 4) or xs[-3] == 0:
+            raise ValueError(f"{op}: xp must be {layout.format(g=gates)} with at least one step, "
+                             f"got shape {xs}")
+        lead = () if self.single else xs[:1]
+        if len(ks) != len(lead) + 2 or ks[:len(lead)] != lead or ks[-1] != gates * ks[-2]:
+            expected = "(hidden, {g} * hidden)" if self.single else "(directions, hidden, {g} * hidden)"
+            raise ValueError(f"{op}: the recurrent kernel must be {expected.format(g=gates)}, got "
+                             f"shape {ks} (xp {xs})")
+        steps, batch, width = xs[-3:]
+        hidden = ks[-2]
+        if width != gates * hidden:
+            raise ValueError(f"{op}: xp has {width} features per step, the kernel {gates} * "
+                             f"{hidden} = {gates * hidden} (xp {xs}, kernel {ks})")
+        for name, state in states:
+            shape = _shape(state)
+            if shape is not None and shape != lead + (batch, hidden):
+                layout = "(batch, hidden)" if self.single else "(directions, batch, hidden)"
+                raise ValueError(f"{op}: {name} must be {layout} = {lead + (batch, hidden)}, got "
+                                 f"shape {shape}")
+        if bias is not None and _shape(bias) != lead + (gates * hidden,):
+            raise ValueError(f"{op}: the recurrent bias must be {lead + (gates * hidden,)}, got "
+                             f"shape {_shape(bias)}")
+        if mask is not None:
+            mask = np.asanyarray(mask)
+            if mask.dtype != np.bool_ or mask.shape != (steps, batch):
+                raise ValueError(f"{op}: the mask must be booleans of shape (steps, batch) = "
+                                 f"{(steps, batch)}, got {mask.dtype} of shape {mask.shape}")
+        count = 1 if self.single else xs[0]
+        flags = (reverse,) * count if isinstance(reverse, (bool, np.bool_)) else tuple(reverse)
+        if len(flags) != count or not all(isinstance(f, (bool, np.bool_)) for f in flags):
+            raise ValueError(f"{op}: reverse must be a bool or one bool per direction ({count}), "
+                             f"got {reverse!r}")
+        self.reverse = tuple(bool(f) for f in flags)
+        self.count, self.steps, self.batch, self.hidden = count, steps, batch, hidden
+        self.uniform = len(set(self.reverse)) == 1
+
+    def stacked(self, array):
+        """``array`` with the direction axis (added for a single direction)."""
+        return None if array is None else (array[None] if self.single else array)
+
+    def running(self, array):
+        """(D, T, ...) in time order -> (T, D, ...) in running order: a view when every
+        direction runs the same way (writing into it writes into ``array``), else a copy."""
+        if self.uniform:
+            return (array[:, ::-1] if self.reverse[0] else array).swapaxes(0, 1)
+        return np.stack([array[d, ::-1] if r else array[d] for d, r in enumerate(self.reverse)],
+                        axis=1)
+
+    def into_time_order(self, running, array):
+        """Write the running-order ``running`` into the time-ordered ``array`` (nothing to do when
+        ``running`` is a view of it)."""
+        if not self.uniform:
+            for d, r in enumerate(self.reverse):
+                array[d] = running[::-1, d] if r else running[:, d]
+
+    def running_buffer(self, array):
+        """A running-order array whose entries end up in ``array``: a view of it when the
+        directions agree, else a fresh buffer (pass it to ``into_time_order`` afterwards)."""
+        if self.uniform:
+            return self.running(array)
+        return np.empty((array.shape[1], array.shape[0]) + array.shape[2:], array.dtype,
+                        like=array)
+
+    def running_mask(self, mask):
+        """The (T, B) mask as (T, D or 1, B) in running order, or None."""
+        if mask is None:
+            return None
+        if self.uniform:
+            return (mask[::-1] if self.reverse[0] else mask)[:, None]
+        return np.stack([mask[::-1] if r else mask for r in self.reverse], axis=1)
 
 
 def _steps(count, reverse):
@@ -200,18 +252,18 @@ def _as_dtype(dtype, *arrays):
     return [None if a is None else np.asanyarray(a).astype(dtype, copy=False) for a in arrays]
 
 
-def _initial(state, batch, hidden, like):
+def _initial(state, shape, like):
     """The initial state, or zeros; arrays are made ``like=`` an operand, so that a captured step
     (``autograd.capture``) sees them."""
-    return np.zeros((batch, hidden), like.dtype, like=like) if state is None else state
+    return np.zeros(shape, like.dtype, like=like) if state is None else state
 
 
 class Saved:
     """What a scan's forward pass keeps for its backward pass (as PyTorch's ``save_for_backward``):
-    values it computes anyway, the activated gates of every step, ``act(c_t)`` for the LSTM and
-    the recurrent pre-activations ``a_t`` for the GRU. An ordinary backward pass reads them from
-    here; under ``create_graph`` the VJP recomputes them with ops instead, so that the gradient's
-    own graph reaches the inputs through them."""
+    values it computes anyway, in running order: the activated gates of every step, ``act(c_t)``
+    for the LSTM and the recurrent pre-activations ``a_t`` for the GRU. An ordinary backward pass
+    reads them from here; under ``create_graph`` the VJP recomputes them with ops instead, so
+    that the gradient's own graph reaches the inputs through them."""
 
     __slots__ = ("gates", "extra")
 
@@ -227,7 +279,7 @@ def _default_pair(activation, recurrent_activation):
 
 def _tanh_and_sigmoids(sigmoid_columns, width, like):
     """``(scale, offset)`` rows of ``width`` that turn ``z`` into sigmoid(z) on the columns of
-    ``sigmoid_columns`` and tanh(z) elsewhere in three calls: ``z *= scale; tanh(z); z *= scale;
+    ``sigmoid_columns`` and tanh(z) elsewhere in four calls: ``z *= scale; tanh(z); z *= scale;
     z += offset`` (scale 1/2 and offset 1/2 on the sigmoid columns, 1 and 0 elsewhere)."""
     scale = np.ones(width, like.dtype, like=like)
     offset = np.zeros(width, like.dtype, like=like)
@@ -239,44 +291,52 @@ def _tanh_and_sigmoids(sigmoid_columns, width, like):
 
 # ---------------------------------------------------------------------- forward passes (numpy)
 def _rnn_forward(xp, h0, kernel, mask=None, reverse=False, activation="tanh"):
-    steps, batch, hidden = _check("rnn_scan", 1, xp, [("h0", h0)], kernel, mask=mask)
+    directions = _Directions("rnn_scan", 1, xp, [("h0", h0)], kernel, None, mask, reverse)
     act = _activation("rnn_scan", "activation", activation).numpy
     dtype = np.result_type(*(a for a in (xp, h0, kernel) if a is not None))
-    xp, h0, kernel = _as_dtype(dtype, xp, h0, kernel)
-    out = np.empty((steps, batch, hidden), dtype, like=xp)
-    h = _initial(h0, batch, hidden, xp)
-    for t in _steps(steps, reverse):
-        a = out[t]
+    xp, h0, kernel = (directions.stacked(a) for a in _as_dtype(dtype, xp, h0, kernel))
+    D, T, B, H = directions.count, directions.steps, directions.batch, directions.hidden
+    out = np.empty((D, T, B, H), dtype, like=xp)
+    x_run, out_run = directions.running(xp), directions.running_buffer(out)
+    mask_run = directions.running_mask(mask)
+    h = _initial(h0, (D, B, H), xp)
+    for k in range(T):
+        a = out_run[k]
         np.matmul(h, kernel, a)
-        a += xp[t]
+        a += x_run[k]
         act(a, a)
-        if mask is not None:
-            np.copyto(a, h, where=~mask[t, :, None])
+        if mask_run is not None:
+            np.copyto(a, h, where=~mask_run[k, :, :, None])
         h = a
-    return out
+    directions.into_time_order(out_run, out)
+    return out[0] if directions.single else out
 
 
 def _lstm_forward(xp, h0, c0, kernel, mask=None, reverse=False, activation="tanh",
                   recurrent_activation="sigmoid", saved=None):
-    steps, batch, hidden = _check("lstm_scan", 4, xp, [("h0", h0), ("c0", c0)], kernel, mask=mask)
+    directions = _Directions("lstm_scan", 4, xp, [("h0", h0), ("c0", c0)], kernel, None, mask,
+                             reverse)
     act = _activation("lstm_scan", "activation", activation).numpy
     rec = _activation("lstm_scan", "recurrent_activation", recurrent_activation).numpy
     dtype = np.result_type(*(a for a in (xp, h0, c0, kernel) if a is not None))
-    xp, h0, c0, kernel = _as_dtype(dtype, xp, h0, c0, kernel)
-    H = hidden
-    out = np.empty((2, steps, batch, H), dtype, like=xp)
-    gates = np.empty((steps, batch, 4 * H), dtype, like=xp)  # i, f, g, o, activated
-    act_c = np.empty((steps, batch, H), dtype, like=xp)       # act(c_t)
+    xp, h0, c0, kernel = (directions.stacked(a) for a in _as_dtype(dtype, xp, h0, c0, kernel))
+    D, T, B, H = directions.count, directions.steps, directions.batch, directions.hidden
+    out = np.empty((2, D, T, B, H), dtype, like=xp)
+    x_run = directions.running(xp)
+    h_run, c_run = directions.running_buffer(out[0]), directions.running_buffer(out[1])
+    mask_run = directions.running_mask(mask)
+    gates = np.empty((T, D, B, 4 * H), dtype, like=xp)  # i, f, g, o, activated, running order
+    act_c = np.empty((T, D, B, H), dtype, like=xp)       # act(c_t)
     fused = None
     if _default_pair(activation, recurrent_activation):
         fused = _tanh_and_sigmoids((slice(0, 2 * H), slice(3 * H, 4 * H)), 4 * H, gates)
-    product = np.empty((batch, H), dtype, like=xp)
-    h, c = _initial(h0, batch, H, xp), _initial(c0, batch, H, xp)
-    for t in _steps(steps, reverse):
-        z = gates[t]
+    product = np.empty((D, B, H), dtype, like=xp)
+    h, c = _initial(h0, (D, B, H), xp), _initial(c0, (D, B, H), xp)
+    for k in range(T):
+        z = gates[k]
         np.matmul(h, kernel, z)
-        z += xp[t]
-        i, f, cell, o = z[:, :H], z[:, H:2 * H], z[:, 2 * H:3 * H], z[:, 3 * H:]
+        z += x_run[k]
+        i, f, cell, o = z[..., :H], z[..., H:2 * H], z[..., 2 * H:3 * H], z[..., 3 * H:]
         if fused is not None:
             scale, offset = fused
             np.multiply(z, scale, z)
@@ -284,46 +344,51 @@ def _lstm_forward(xp, h0, c0, kernel, mask=None, reverse=False, activation="tanh
             np.multiply(z, scale, z)
             np.add(z, offset, z)
         else:
-            rec(z[:, :2 * H], z[:, :2 * H])
+            rec(z[..., :2 * H], z[..., :2 * H])
             act(cell, cell)
             rec(o, o)
-        c_new, h_new = out[1, t], out[0, t]
+        c_new, h_new = c_run[k], h_run[k]
         np.multiply(f, c, c_new)
         np.multiply(i, cell, product)
         c_new += product
-        act(c_new, act_c[t])
-        np.multiply(o, act_c[t], h_new)
-        if mask is not None:
-            skipped = ~mask[t, :, None]
+        act(c_new, act_c[k])
+        np.multiply(o, act_c[k], h_new)
+        if mask_run is not None:
+            skipped = ~mask_run[k, :, :, None]
             np.copyto(c_new, c, where=skipped)
             np.copyto(h_new, h, where=skipped)
         h, c = h_new, c_new
+    directions.into_time_order(h_run, out[0])
+    directions.into_time_order(c_run, out[1])
     if saved is not None:
         saved.gates, saved.extra = gates, act_c
-    return out
+    return out[:, 0] if directions.single else out
 
 
 def _gru_forward(xp, h0, kernel, bias, mask=None, reverse=False, activation="tanh",
                  recurrent_activation="sigmoid", saved=None):
-    steps, batch, hidden = _check("gru_scan", 3, xp, [("h0", h0)], kernel, bias, mask)
+    directions = _Directions("gru_scan", 3, xp, [("h0", h0)], kernel, bias, mask, reverse)
     act = _activation("gru_scan", "activation", activation).numpy
     rec = _activation("gru_scan", "recurrent_activation", recurrent_activation).numpy
     dtype = np.result_type(*(a for a in (xp, h0, kernel, bias) if a is not None))
-    xp, h0, kernel, bias = _as_dtype(dtype, xp, h0, kernel, bias)
-    H = hidden
-    out = np.empty((steps, batch, H), dtype, like=xp)
-    resets = np.empty((steps, batch, 2 * H), dtype, like=xp)     # r, z, activated
-    news = np.empty((steps, batch, H), dtype, like=xp)           # n, activated
-    recurrent = np.empty((steps, batch, 3 * H), dtype, like=xp)  # a_t = h_{t-1} K + b
+    xp, h0, kernel, bias = (directions.stacked(a) for a in _as_dtype(dtype, xp, h0, kernel, bias))
+    D, T, B, H = directions.count, directions.steps, directions.batch, directions.hidden
+    out = np.empty((D, T, B, H), dtype, like=xp)
+    x_run, out_run = directions.running(xp), directions.running_buffer(out)
+    mask_run = directions.running_mask(mask)
+    resets = np.empty((T, D, B, 2 * H), dtype, like=xp)     # r, z, activated, running order
+    news = np.empty((T, D, B, H), dtype, like=xp)           # n, activated
+    recurrent = np.empty((T, D, B, 3 * H), dtype, like=xp)  # a_t = h_{t-1} K + b
     fast = _default_pair(activation, recurrent_activation)
-    h = _initial(h0, batch, H, xp)
-    for t in _steps(steps, reverse):
-        a = recurrent[t]
+    bias = None if bias is None else bias[:, None, :]
+    h = _initial(h0, (D, B, H), xp)
+    for k in range(T):
+        a = recurrent[k]
         np.matmul(h, kernel, a)
         if bias is not None:
             a += bias
-        x, r_z, n = xp[t], resets[t], news[t]
-        np.add(x[:, :2 * H], a[:, :2 * H], r_z)
+        x, r_z, n = x_run[k], resets[k], news[k]
+        np.add(x[..., :2 * H], a[..., :2 * H], r_z)
         if fast:  # sigmoid(x) = tanh(x / 2) / 2 + 1/2
             np.multiply(r_z, 0.5, r_z)
             np.tanh(r_z, r_z)
@@ -331,49 +396,78 @@ def _gru_forward(xp, h0, kernel, bias, mask=None, reverse=False, activation="tan
             np.add(r_z, 0.5, r_z)
         else:
             rec(r_z, r_z)
-        np.multiply(r_z[:, :H], a[:, 2 * H:], n)
-        n += x[:, 2 * H:]
+        np.multiply(r_z[..., :H], a[..., 2 * H:], n)
+        n += x[..., 2 * H:]
         act(n, n)
-        h_new = out[t]
+        h_new = out_run[k]
         np.subtract(h, n, h_new)  # h_t = n + z (h_{t-1} - n)
-        h_new *= r_z[:, H:]
+        h_new *= r_z[..., H:]
         h_new += n
-        if mask is not None:
-            np.copyto(h_new, h, where=~mask[t, :, None])
+        if mask_run is not None:
+            np.copyto(h_new, h, where=~mask_run[k, :, :, None])
         h = h_new
+    directions.into_time_order(out_run, out)
     if saved is not None:
         saved.gates, saved.extra = (resets, news), recurrent
-    return out
+    return out[0] if directions.single else out
 
 
 # ---------------------------------------------------------------------- VJPs
-def _backward_steps(count, reverse):
-    """The steps in the order backpropagation visits them: the last one run first."""
-    return _steps(count, not reverse)
-
-
 def _replay(ans, saved):
     """True when the forward's saved values can serve this backward pass: an ordinary one (under
     ``create_graph`` ``ans`` is a graph object, and they must be recomputed with ops)."""
     return saved is not None and saved.gates is not None and not isinstance(ans, Node)
 
 
-def _before(states, initial, reverse, t, first):
-    """The state before step ``t`` (numpy): the initial state for the first step run."""
-    if t == first:
-        return initial
-    return states[t + 1] if reverse else states[t - 1]
+def _directions_of(op, gates, args, mask, reverse):
+    """The ``_Directions`` of a scan's operands (already checked by its forward pass)."""
+    xp, kernel = args[0], args[2 if op == "rnn_scan" or op == "gru_scan" else 3]
+    return _Directions(op, gates, xp, [], kernel, None, None, reverse)
 
 
-def _kernel_gradient_numpy(states, initial, d_pre, reverse):
-    """sum over steps of h_{t-1}^T d_pre_t as two matmuls: the steps that follow another step, and
-    the first step run (whose h_{t-1} is the initial state; nothing when that is zeros)."""
-    hidden, width = states.shape[-1], d_pre.shape[-1]
-    later, earlier = (slice(None, -1), slice(1, None)) if reverse else (slice(1, None), slice(None, -1))
-    grad = states[earlier].reshape(-1, hidden).T @ d_pre[later].reshape(-1, width)
-    if initial is not None:
-        grad += initial.T @ d_pre[-1 if reverse else 0]
-    return grad
+def _per_direction(backward, directions, g, ans, args, state_slots, **options):
+    """The VJP of stacked directions from a one-direction ``backward``: run it on each
+    direction's slice of the operands and stack the gradients (None operands stay None)."""
+    if directions.single:
+        return backward(g, ans, *args, reverse=directions.reverse[0], **options)
+    lstm = len(state_slots) == 2
+    pieces = []
+    for d in range(directions.count):
+        sliced = [None if a is None else a[d] for a in args]
+        pieces.append(backward(g[:, d] if lstm else g[d], ans[:, d] if lstm else ans[d], *sliced,
+                               reverse=directions.reverse[d], **options))
+    return {i: stack([p[i] for p in pieces]) for i in pieces[0]}
+
+
+def _rnn_vjp(g, ans, args, needs, mask=None, reverse=False, activation="tanh"):
+    directions = _directions_of("rnn_scan", 1, args, mask, reverse)
+    grads = _per_direction(_rnn_backward, directions, g, ans, args, ("h0",), mask=mask,
+                           act=SCAN_ACTIVATIONS[activation], needs=needs)
+    return [grads[i] for i in needs]
+
+
+def _lstm_vjp(g, ans, args, needs, mask=None, reverse=False, activation="tanh",
+              recurrent_activation="sigmoid", saved=None):
+    act, rec = SCAN_ACTIVATIONS[activation], SCAN_ACTIVATIONS[recurrent_activation]
+    directions = _directions_of("lstm_scan", 4, args, mask, reverse)
+    if _replay(ans, saved):
+        grads = _lstm_backward_numpy(g, ans, *args, mask, directions, act, rec, saved, needs)
+    else:
+        grads = _per_direction(_lstm_backward_ops, directions, g, ans, args, ("h0", "c0"),
+                               mask=mask, act=act, rec=rec, needs=needs)
+    return [grads[i] for i in needs]
+
+
+def _gru_vjp(g, ans, args, needs, mask=None, reverse=False, activation="tanh",
+             recurrent_activation="sigmoid", saved=None):
+    act, rec = SCAN_ACTIVATIONS[activation], SCAN_ACTIVATIONS[recurrent_activation]
+    directions = _directions_of("gru_scan", 3, args, mask, reverse)
+    if _replay(ans, saved):
+        grads = _gru_backward_numpy(g, ans, *args, mask, directions, act, rec, saved, needs)
+    else:
+        grads = _per_direction(_gru_backward_ops, directions, g, ans, args, ("h0",), mask=mask,
+                               act=act, rec=rec, needs=needs)
+    return [grads[i] for i in needs]
 
 
 class _MaskFactors:
@@ -384,46 +478,6 @@ class _MaskFactors:
         self.runs = mask[..., None]
         self.keep = self.runs.astype(dtype)
         self.skip = 1 - self.keep
-
-
-def _rnn_vjp(g, ans, args, needs, mask=None, reverse=False, activation="tanh"):
-    xp, h0, kernel = args
-    graph = isinstance(ans, Node)
-    mat, stacked = (matmul, stack) if graph else (np.matmul, np.stack)
-    act = SCAN_ACTIVATIONS[activation]
-    steps = _shape(ans)[0]
-    masks = None if mask is None else _MaskFactors(mask, np.asanyarray(raw(ans)).dtype)
-    kernel_t = transpose(kernel)
-    d_pre, carry = [None] * steps, None
-    for t in _backward_steps(steps, reverse):
-        d_h = g[t] if carry is None else g[t] + carry
-        if masks is None:
-            d_pre[t] = d_h * act.slope(ans[t])
-            carry = mat(d_pre[t], kernel_t)
-        else:
-            d_pre[t] = d_h * act.slope(ans[t]) * masks.keep[t]
-            carry = mat(d_pre[t], kernel_t) + d_h * masks.skip[t]
-    d_pre = stacked(d_pre)
-    grads = {0: d_pre, 1: carry}
-    if 2 in needs:
-        grads[2] = _kernel_gradient(_previous(ans, h0, reverse), d_pre)
-    return [grads[i] for i in needs]
-
-
-def _lstm_vjp(g, ans, args, needs, mask=None, reverse=False, activation="tanh",
-              recurrent_activation="sigmoid", saved=None):
-    act, rec = SCAN_ACTIVATIONS[activation], SCAN_ACTIVATIONS[recurrent_activation]
-    backward = _lstm_backward_numpy if _replay(ans, saved) else _lstm_backward_ops
-    grads = backward(g, ans, *args, mask, reverse, act, rec, saved, needs)
-    return [grads[i] for i in needs]
-
-
-def _gru_vjp(g, ans, args, needs, mask=None, reverse=False, activation="tanh",
-             recurrent_activation="sigmoid", saved=None):
-    act, rec = SCAN_ACTIVATIONS[activation], SCAN_ACTIVATIONS[recurrent_activation]
-    backward = _gru_backward_numpy if _replay(ans, saved) else _gru_backward_ops
-    grads = backward(g, ans, *args, mask, reverse, act, rec, saved, needs)
-    return [grads[i] for i in needs]
 
 
 # ------------------------------------------------- the derivatives with ops (any order, any mode)
@@ -446,7 +500,31 @@ def _kernel_gradient(previous, d_pre):
     return matmul(transpose(reshape(previous, (-1, hidden))), reshape(d_pre, (-1, width)))
 
 
-def _lstm_backward_ops(g, ans, xp, h0, c0, kernel, mask, reverse, act, rec, saved, needs):
+def _rnn_backward(g, ans, xp, h0, kernel, *, reverse, mask, act, needs):
+    """The simple RNN's VJP for one direction, with ops (or numpy for numpy operands)."""
+    graph = isinstance(ans, Node)
+    mat, stacked = (matmul, stack) if graph else (np.matmul, np.stack)
+    steps = _shape(ans)[0]
+    masks = None if mask is None else _MaskFactors(mask, np.asanyarray(raw(ans)).dtype)
+    kernel_t = transpose(kernel)
+    d_pre, carry = [None] * steps, None
+    for t in _steps(steps, not reverse):  # the last step run first
+        d_h = g[t] if carry is None else g[t] + carry
+        if masks is None:
+            d_pre[t] = d_h * act.slope(ans[t])
+            carry = mat(d_pre[t], kernel_t)
+        else:
+            d_pre[t] = d_h * act.slope(ans[t]) * masks.keep[t]
+            carry = mat(d_pre[t], kernel_t) + d_h * masks.skip[t]
+    d_pre = stacked(d_pre)
+    grads = {0: d_pre, 1: carry}
+    if 2 in needs:
+        grads[2] = _kernel_gradient(_previous(ans, h0, reverse), d_pre)
+    return grads
+
+
+def _lstm_backward_ops(g, ans, xp, h0, c0, kernel, *, reverse, mask, act, rec, needs):
+    """The LSTM's VJP for one direction, written with ops (differentiable again)."""
     H = _shape(kernel)[0]
     steps = _shape(xp)[0]
     hs, cs = ans[0], ans[1]
@@ -466,7 +544,7 @@ def _lstm_backward_ops(g, ans, xp, h0, c0, kernel, mask, reverse, act, rec, save
     kernel_t = transpose(kernel)
     g_h, g_c = g[0], g[1]
     d_z, carry_h, carry_c = [None] * steps, None, None
-    for t in _backward_steps(steps, reverse):
+    for t in _steps(steps, not reverse):  # the last step run first
         d_h = g_h[t] if carry_h is None else g_h[t] + carry_h
         d_c = g_c[t] if carry_c is None else g_c[t] + carry_c
         d_c = d_c + d_h * to_c[t]
@@ -482,7 +560,8 @@ def _lstm_backward_ops(g, ans, xp, h0, c0, kernel, mask, reverse, act, rec, save
     return grads
 
 
-def _gru_backward_ops(g, ans, xp, h0, kernel, bias, mask, reverse, act, rec, saved, needs):
+def _gru_backward_ops(g, ans, xp, h0, kernel, bias, *, reverse, mask, act, rec, needs):
+    """The GRU's VJP for one direction, written with ops (differentiable again)."""
     H = _shape(kernel)[0]
     steps = _shape(xp)[0]
     h_prev = _previous(ans, h0, reverse)
@@ -505,7 +584,7 @@ def _gru_backward_ops(g, ans, xp, h0, kernel, bias, mask, reverse, act, rec, sav
         through_z = where(masks.runs, z, 1.0)
     kernel_t = transpose(kernel)
     d_hs, d_a, carry = [None] * steps, [None] * steps, None
-    for t in _backward_steps(steps, reverse):
+    for t in _steps(steps, not reverse):  # the last step run first
         d_h = g[t] if carry is None else g[t] + carry
         d_hs[t] = d_h
         d_a[t] = concatenate([d_h, d_h, d_h], axis=-1) * to_a[t]
@@ -520,114 +599,155 @@ def _gru_backward_ops(g, ans, xp, h0, kernel, bias, mask, reverse, act, rec, sav
 
 
 # ------------------------------------------------- the same derivatives in numpy (ordinary backward)
-def _lstm_backward_numpy(g, ans, xp, h0, c0, kernel, mask, reverse, act, rec, saved, needs):
-    """``_lstm_backward_ops`` for an ordinary backward pass: the same formulas, one step at a time
-    in numpy with the forward's saved gates, writing into preallocated arrays."""
+def _kernel_gradient_numpy(states, initial, d_pre, reverse):
+    """sum over steps of h_{t-1}^T d_pre_t for one direction, as two matmuls: the steps that
+    follow another step, and the first step run (whose h_{t-1} is the initial state; nothing when
+    that is zeros)."""
+    hidden, width = states.shape[-1], d_pre.shape[-1]
+    later, earlier = (slice(None, -1), slice(1, None)) if reverse else (slice(1, None), slice(None, -1))
+    grad = states[earlier].reshape(-1, hidden).T @ d_pre[later].reshape(-1, width)
+    if initial is not None:
+        grad += initial.T @ d_pre[-1 if reverse else 0]
+    return grad
+
+
+def _kernel_gradients(directions, states, initial, d_pre):
+    """``_kernel_gradient_numpy`` of every direction, stacked (time-ordered operands)."""
+    return np.stack([_kernel_gradient_numpy(states[d], None if initial is None else initial[d],
+                                            d_pre[d], r) for d, r in enumerate(directions.reverse)])
+
+
+def _unstacked(directions, grads):
+    return {i: g[0] for i, g in grads.items()} if directions.single else grads
+
+
+def _mask_run_factors(directions, mask, dtype):
+    """(runs, keep, skip) in running order, (T, D or 1, B, 1), or Nones without a mask."""
+    runs = directions.running_mask(mask)
+    if runs is None:
+        return None, None, None
+    runs = runs[..., None]
+    keep = runs.astype(dtype)
+    return runs, keep, 1 - keep
+
+
+def _lstm_backward_numpy(g, ans, xp, h0, c0, kernel, mask, directions, act, rec, saved, needs):
+    """``_lstm_backward_ops`` for an ordinary backward pass: the same formulas, all directions at
+    once, one step at a time in numpy with the forward's saved gates (running order), writing
+    into preallocated arrays."""
     gates, act_c = saved.gates, saved.extra
-    steps, batch, width = gates.shape
+    steps, count, batch, width = gates.shape
     H, dtype = width // 4, gates.dtype
-    hs, cs = ans[0], ans[1]
-    g_h, g_c = g[0], g[1]
-    kernel_t = np.transpose(kernel).astype(dtype, order="C")
-    h0, c0 = _as_dtype(dtype, h0, c0)
-    c_initial = _initial(c0, batch, H, gates)
-    masks = None if mask is None else _MaskFactors(mask, dtype)
+    stacked = directions.stacked
+    hs, cs = stacked(ans[0]), stacked(ans[1])
+    g_h, g_c = directions.running(stacked(g[0])), directions.running(stacked(g[1]))
+    c_run = directions.running(cs)
+    kernel_t = np.swapaxes(stacked(kernel), -1, -2).astype(dtype, order="C")
+    h0, c0 = (stacked(a) for a in _as_dtype(dtype, h0, c0))
+    c_initial = _initial(c0, (count, batch, H), gates)
+    runs, keep, skip = _mask_run_factors(directions, mask, dtype)
     default = act.numpy is _tanh_ and rec.numpy is _sigmoid_
-    d_z = np.empty_like(gates)
-    slopes = np.empty((batch, 4, H), dtype, like=gates)
-    to_c = np.empty((batch, H), dtype, like=gates)
-    order = _backward_steps(steps, reverse)
-    first = order[-1]
+    d_x = np.empty((count, steps, batch, width), dtype, like=gates)  # time order
+    d_run = directions.running_buffer(d_x)
+    slopes = np.empty((count, batch, 4, H), dtype, like=gates)
+    to_c = np.empty((count, batch, H), dtype, like=gates)
     carry_h = carry_c = None
-    for t in order:
-        gate = gates[t]
-        i, f, cell, o = gate[:, :H], gate[:, H:2 * H], gate[:, 2 * H:3 * H], gate[:, 3 * H:]
-        d_h = g_h[t] if carry_h is None else g_h[t] + carry_h
-        act.numpy_slope(act_c[t], to_c)  # d_c += d_h o act'(act(c_t))
+    for k in range(steps - 1, -1, -1):
+        gate = gates[k]
+        i, f, cell, o = gate[..., :H], gate[..., H:2 * H], gate[..., 2 * H:3 * H], gate[..., 3 * H:]
+        d_h = g_h[k] if carry_h is None else g_h[k] + carry_h
+        act.numpy_slope(act_c[k], to_c)  # d_c += d_h o act'(act(c_t))
         to_c *= o
         to_c *= d_h
-        if masks is not None:
-            to_c *= masks.keep[t]
-        d_c = g_c[t] + to_c
+        if keep is not None:
+            to_c *= keep[k]
+        d_c = g_c[k] + to_c
         if carry_c is not None:
             d_c += carry_c
+        flat = slopes.reshape(count, batch, width)
         if default:  # y (1 - y) for every gate, then 1 - g^2 for the tanh gate
-            flat = slopes.reshape(batch, width)
             np.subtract(1, gate, flat)
             flat *= gate
-            _tanh_slope_(cell, slopes[:, 2])
+            _tanh_slope_(cell, slopes[:, :, 2])
         else:
-            rec.numpy_slope(gate[:, :2 * H], slopes[:, :2].reshape(batch, 2 * H))
-            act.numpy_slope(cell, slopes[:, 2])
-            rec.numpy_slope(o, slopes[:, 3])
-        d_gate = d_z[t].reshape(batch, 4, H)
-        np.multiply(slopes[:, 0], cell, d_gate[:, 0])
-        np.multiply(slopes[:, 1], _before(cs, c_initial, reverse, t, first), d_gate[:, 1])
-        np.multiply(slopes[:, 2], i, d_gate[:, 2])
-        np.multiply(slopes[:, 3], act_c[t], d_gate[:, 3])
-        d_gate[:, :3] *= d_c[:, None, :]
-        d_gate[:, 3] *= d_h
-        if masks is None:
-            carry_h = np.matmul(d_z[t], kernel_t)
+            rec.numpy_slope(gate[..., :2 * H], slopes[:, :, :2].reshape(count, batch, 2 * H))
+            act.numpy_slope(cell, slopes[:, :, 2])
+            rec.numpy_slope(o, slopes[:, :, 3])
+        d_gate = d_run[k].reshape(count, batch, 4, H)
+        np.multiply(slopes[:, :, 0], cell, d_gate[:, :, 0])
+        np.multiply(slopes[:, :, 1], c_initial if k == 0 else c_run[k - 1], d_gate[:, :, 1])
+        np.multiply(slopes[:, :, 2], i, d_gate[:, :, 2])
+        np.multiply(slopes[:, :, 3], act_c[k], d_gate[:, :, 3])
+        d_gate[:, :, :3] *= d_c[:, :, None, :]
+        d_gate[:, :, 3] *= d_h
+        if keep is None:
+            carry_h = np.matmul(d_run[k], kernel_t)
             carry_c = d_c * f
         else:
-            d_z[t] *= masks.keep[t]
-            carry_h = np.matmul(d_z[t], kernel_t)
-            carry_h += d_h * masks.skip[t]
-            carry_c = d_c * np.where(masks.runs[t], f, 1)
-    grads = {0: d_z, 1: carry_h, 2: carry_c}
+            d_run[k] *= keep[k]
+            carry_h = np.matmul(d_run[k], kernel_t)
+            carry_h += d_h * skip[k]
+            carry_c = d_c * np.where(runs[k], f, 1)
+    directions.into_time_order(d_run, d_x)
+    grads = {0: d_x, 1: carry_h, 2: carry_c}
     if 3 in needs:
-        grads[3] = _kernel_gradient_numpy(hs, h0, d_z, reverse)
-    return grads
+        grads[3] = _kernel_gradients(directions, hs, h0, d_x)
+    return _unstacked(directions, grads)
 
 
-def _gru_backward_numpy(g, ans, xp, h0, kernel, bias, mask, reverse, act, rec, saved, needs):
-    """``_gru_backward_ops`` for an ordinary backward pass: the same formulas, one step at a time
-    in numpy with the forward's saved gates, writing into preallocated arrays."""
+def _gru_backward_numpy(g, ans, xp, h0, kernel, bias, mask, directions, act, rec, saved, needs):
+    """``_gru_backward_ops`` for an ordinary backward pass: the same formulas, all directions at
+    once, one step at a time in numpy with the forward's saved gates (running order), writing
+    into preallocated arrays."""
     (resets, news), recurrent = saved.gates, saved.extra
-    steps, batch, H = news.shape
+    steps, count, batch, H = news.shape
     dtype = news.dtype
-    kernel_t = np.transpose(kernel).astype(dtype, order="C")
-    (h0,) = _as_dtype(dtype, h0)
-    h_initial = _initial(h0, batch, H, news)
-    masks = None if mask is None else _MaskFactors(mask, dtype)
-    d_x, d_a = np.empty_like(recurrent), np.empty_like(recurrent)
-    slopes = np.empty((batch, 2 * H), dtype, like=news)
-    d_n = np.empty((batch, H), dtype, like=news)
-    scratch = np.empty((batch, H), dtype, like=news)
-    order = _backward_steps(steps, reverse)
-    first = order[-1]
+    stacked = directions.stacked
+    hs = stacked(ans)
+    g_run, h_run = directions.running(stacked(g)), directions.running(hs)
+    kernel_t = np.swapaxes(stacked(kernel), -1, -2).astype(dtype, order="C")
+    (h0,) = (stacked(a) for a in _as_dtype(dtype, h0))
+    h_initial = _initial(h0, (count, batch, H), news)
+    runs, keep, skip = _mask_run_factors(directions, mask, dtype)
+    d_x = np.empty((count, steps, batch, 3 * H), dtype, like=news)  # time order
+    d_a = np.empty((count, steps, batch, 3 * H), dtype, like=news)
+    dx_run, da_run = directions.running_buffer(d_x), directions.running_buffer(d_a)
+    slopes = np.empty((count, batch, 2 * H), dtype, like=news)
+    d_n = np.empty((count, batch, H), dtype, like=news)
+    scratch = np.empty((count, batch, H), dtype, like=news)
     carry = None
-    for t in order:
-        r_z, n, dx, da = resets[t], news[t], d_x[t], d_a[t]
-        r, z = r_z[:, :H], r_z[:, H:]
-        d_h = g[t] if carry is None else g[t] + carry
-        d_run = d_h if masks is None else d_h * masks.keep[t]
+    for k in range(steps - 1, -1, -1):
+        r_z, n, dx, da = resets[k], news[k], dx_run[k], da_run[k]
+        r, z = r_z[..., :H], r_z[..., H:]
+        d_h = g_run[k] if carry is None else g_run[k] + carry
+        d_in = d_h if keep is None else d_h * keep[k]
         rec.numpy_slope(r_z, slopes)
         act.numpy_slope(n, d_n)           # d_n = d_h (1 - z) act'(n)
         np.subtract(1, z, scratch)
         d_n *= scratch
-        d_n *= d_run
-        d_zg = dx[:, H:2 * H]             # d_z = d_h (h_{t-1} - n) rec'(z)
-        np.subtract(_before(ans, h_initial, reverse, t, first), n, d_zg)
-        d_zg *= slopes[:, H:]
-        d_zg *= d_run
-        np.multiply(d_n, recurrent[t][:, 2 * H:], dx[:, :H])  # d_r = d_n a_n rec'(r)
-        dx[:, :H] *= slopes[:, :H]
-        dx[:, 2 * H:] = d_n
-        da[:, :2 * H] = dx[:, :2 * H]
-        np.multiply(d_n, r, da[:, 2 * H:])
+        d_n *= d_in
+        d_zg = dx[..., H:2 * H]           # d_z = d_h (h_{t-1} - n) rec'(z)
+        np.subtract(h_initial if k == 0 else h_run[k - 1], n, d_zg)
+        d_zg *= slopes[..., H:]
+        d_zg *= d_in
+        np.multiply(d_n, recurrent[k][..., 2 * H:], dx[..., :H])  # d_r = d_n a_n rec'(r)
+        dx[..., :H] *= slopes[..., :H]
+        dx[..., 2 * H:] = d_n
+        da[..., :2 * H] = dx[..., :2 * H]
+        np.multiply(d_n, r, da[..., 2 * H:])
         carry = np.matmul(da, kernel_t)
-        np.multiply(d_run, z, scratch)
+        np.multiply(d_in, z, scratch)
         carry += scratch
-        if masks is not None:
-            carry += d_h * masks.skip[t]
+        if keep is not None:
+            carry += d_h * skip[k]
+    directions.into_time_order(dx_run, d_x)
+    directions.into_time_order(da_run, d_a)
     grads = {0: d_x, 1: carry}
     if 2 in needs:
-        grads[2] = _kernel_gradient_numpy(ans, h0, d_a, reverse)
+        grads[2] = _kernel_gradients(directions, hs, h0, d_a)
     if 3 in needs:
-        grads[3] = d_a.reshape(-1, 3 * H).sum(axis=0)
-    return grads
+        grads[3] = d_a.sum(axis=(1, 2))
+    return _unstacked(directions, grads)
 
 
 _rnn_scan = primitive_vjp_all(_rnn_forward, _rnn_vjp, name="rnn_scan")
@@ -639,11 +759,17 @@ def _mask_param(mask):
     return None if mask is None else np.asanyarray(mask.data if isinstance(mask, Node) else mask)
 
 
+def _reverse_param(reverse):
+    return bool(reverse) if isinstance(reverse, (bool, int, np.bool_)) else tuple(bool(r) for r in reverse)
+
+
 def rnn_scan(xp, h0, kernel, *, mask=None, reverse=False, activation="tanh"):
     """The states of a simple (Elman) RNN over a sequence, (T, B, H): ``h_t = act(xp_t + h_{t-1}
     kernel)``. ``xp`` (T, B, H) are the input projections (bias included), ``h0`` (B, H) or None
-    (zeros), ``kernel`` (H, H); ``mask`` (T, B) booleans, False where a step is skipped."""
-    return _rnn_scan(xp, h0, kernel, mask=_mask_param(mask), reverse=bool(reverse),
+    (zeros), ``kernel`` (H, H); ``mask`` (T, B) booleans, False where a step is skipped. Several
+    directions run at once with a direction axis in front of every operand and the result, and
+    one ``reverse`` flag per direction."""
+    return _rnn_scan(xp, h0, kernel, mask=_mask_param(mask), reverse=_reverse_param(reverse),
                      activation=activation)
 
 
@@ -652,8 +778,10 @@ def lstm_scan(xp, h0, c0, kernel, *, mask=None, reverse=False, activation="tanh"
     """The hidden and cell states of an LSTM over a sequence, stacked as (2, T, B, H): ``[0]`` the
     hidden states h_t, ``[1]`` the cell states c_t. ``xp`` (T, B, 4H) are the input projections
     (biases included) in gate order i, f, g, o; ``h0``, ``c0`` (B, H) or None; ``kernel``
-    (H, 4H); ``mask`` (T, B) booleans, False where a step is skipped."""
-    return _lstm_scan(xp, h0, c0, kernel, mask=_mask_param(mask), reverse=bool(reverse),
+    (H, 4H); ``mask`` (T, B) booleans, False where a step is skipped. Several directions run at
+    once with a direction axis in front of every operand (the result is then (2, D, T, B, H))
+    and one ``reverse`` flag per direction."""
+    return _lstm_scan(xp, h0, c0, kernel, mask=_mask_param(mask), reverse=_reverse_param(reverse),
                       activation=activation, recurrent_activation=recurrent_activation,
                       saved=Saved())
 
@@ -663,7 +791,9 @@ def gru_scan(xp, h0, kernel, bias=None, *, mask=None, reverse=False, activation=
     """The states of a GRU over a sequence, (T, B, H). ``xp`` (T, B, 3H) are the input projections
     (input bias included) in gate order r, z, n; ``h0`` (B, H) or None; ``kernel`` (H, 3H);
     ``bias`` (3H,) the recurrent bias, added before the reset gate scales the n part (or None);
-    ``mask`` (T, B) booleans, False where a step is skipped."""
-    return _gru_scan(xp, h0, kernel, bias, mask=_mask_param(mask), reverse=bool(reverse),
+    ``mask`` (T, B) booleans, False where a step is skipped. Several directions run at once with
+    a direction axis in front of every operand and the result, and one ``reverse`` flag per
+    direction."""
+    return _gru_scan(xp, h0, kernel, bias, mask=_mask_param(mask), reverse=_reverse_param(reverse),
                      activation=activation, recurrent_activation=recurrent_activation,
                      saved=Saved())

@@ -24,7 +24,10 @@ Keras. The mask passes on to the next layer when the layer returns sequences.
 """
 import numpy as np
 
-from autograd import affine, concatenate, flip, swapaxes
+import contextlib
+from collections import namedtuple
+
+from autograd import affine, concatenate, flip, stack, swapaxes
 from autograd.ops.recurrent import SCAN_ACTIVATIONS
 
 from .. import initializers, regularizers
@@ -33,7 +36,7 @@ from ..module import Module, Parameter, layer_from_config, layer_to_config, regi
 from . import activations
 from .dense import _float_dtype, _positive_int
 from .masking import as_mask
-from .recurrent import KERAS_TWINS, KINDS, check_sequence, check_state, recurrence
+from .recurrent import KERAS_TWINS, KINDS, check_sequence, check_state, recurrence, stack_states
 
 __all__ = ["SimpleRNN", "LSTM", "GRU", "Bidirectional"]
 
@@ -51,6 +54,11 @@ def _scan_activation(value, role, where):
 
 def _initializer_config(spec):
     return spec if spec is None or isinstance(spec, (str, dict)) else initializers.serialize(spec)
+
+
+# What a layer hands the recurrence: time-major projections (T, B, gates * units), the initial
+# state, the recurrent kernel and bias in the recurrence's layout, and the time-major mask.
+_Run = namedtuple("_Run", "xp state kernel bias mask")
 
 
 class _KerasRecurrent(Module):
@@ -137,6 +145,15 @@ class _KerasRecurrent(Module):
         """``x`` (batch, steps, features); ``mask`` (batch, steps) booleans, True for real steps;
         ``initial_state`` a list of the initial states (h, or [h, c] for the LSTM), each (batch,
         units). Returns the output, followed by the final states with ``return_state``."""
+        run = self._prepare(x, mask, initial_state)
+        hs, final = recurrence(self.kind, run.xp, run.state, run.kernel, run.bias,
+                               mask=run.mask, reverse=self.go_backwards,
+                               activation=self.activation,
+                               recurrent_activation=self.recurrent_activation)
+        return self._finish(hs, final, run.mask)
+
+    def _prepare(self, x, mask, initial_state):
+        """Check the inputs and compute what the recurrence needs: a ``_Run``."""
         title = self._title()
         x = cast_input(x, self.dtype if self.kernel is None else self.kernel.data.dtype)
         if self.kernel is None:
@@ -148,9 +165,10 @@ class _KerasRecurrent(Module):
         state = self._initial_state(initial_state, batch, title)
         kernel, input_bias, recurrent_kernel, recurrent_bias = self._recurrence_weights()
         xp = swapaxes(affine(x, kernel, input_bias), 0, 1)  # time-major projections
-        hs, final = recurrence(self.kind, xp, state, recurrent_kernel, recurrent_bias,
-                               mask=mask_tm, reverse=self.go_backwards, activation=self.activation,
-                               recurrent_activation=self.recurrent_activation)
+        return _Run(xp, state, recurrent_kernel, recurrent_bias, mask_tm)
+
+    def _finish(self, hs, final, mask_tm):
+        """The layer's result from the recurrence's hidden states and final state."""
         output = self._outputs(hs, mask_tm)
         if not self.return_state:
             return output
@@ -355,8 +373,11 @@ class Bidirectional(Module):
         if initial_state is not None:
             half = len(initial_state) // 2
             forward_state, backward_state = initial_state[:half], initial_state[half:]
-        y = self.forward_layer(x, mask=mask, initial_state=forward_state)
-        y_back = self.backward_layer(x, mask=mask, initial_state=backward_state)
+        if self._shares_one_scan():
+            y, y_back = self._both_in_one_scan(x, mask, forward_state, backward_state)
+        else:
+            y = self.forward_layer(x, mask=mask, initial_state=forward_state)
+            y_back = self.backward_layer(x, mask=mask, initial_state=backward_state)
         states = ()
         if self.return_state:
             states = tuple(y[1:]) + tuple(y_back[1:])
@@ -367,6 +388,34 @@ class Bidirectional(Module):
         if not self.return_state:
             return merged
         return (*merged, *states) if self.merge_mode is None else (merged, *states)
+
+    def _shares_one_scan(self):
+        """True when both halves run the same cell (kind, units, activations, bias), so that
+        one scan can run them side by side."""
+        forward, backward = self.forward_layer, self.backward_layer
+        same = ("units", "activation", "recurrent_activation", "use_bias")
+        return type(forward) is type(backward) and all(
+            getattr(forward, a) == getattr(backward, a) for a in same)
+
+    def _both_in_one_scan(self, x, mask, forward_state, backward_state):
+        """Both halves' results from one scan over their stacked weights (what each half's own
+        ``forward`` would return)."""
+        forward, backward = self.forward_layer, self.backward_layer
+        with forward._scope_label or _NO_SCOPE:
+            run_f = forward._prepare(x, mask, forward_state)
+        with backward._scope_label or _NO_SCOPE:
+            run_b = backward._prepare(x, mask, backward_state)
+        bias = None if run_f.bias is None else stack([run_f.bias, run_b.bias])
+        hs, (final_f, final_b) = recurrence(
+            forward.kind, stack([run_f.xp, run_b.xp]), stack_states([run_f.state, run_b.state]),
+            stack([run_f.kernel, run_b.kernel]), bias, mask=run_f.mask,
+            reverse=(forward.go_backwards, backward.go_backwards),
+            activation=forward.activation, recurrent_activation=forward.recurrent_activation)
+        with forward._scope_label or _NO_SCOPE:
+            y = forward._finish(hs[0], final_f, run_f.mask)
+        with backward._scope_label or _NO_SCOPE:
+            y_back = backward._finish(hs[1], final_b, run_b.mask)
+        return y, y_back
 
     def _merge(self, y, y_back):
         mode = self.merge_mode
@@ -399,6 +448,9 @@ class Bidirectional(Module):
 
     def extra_repr(self):
         return f"merge_mode={self.merge_mode!r}"
+
+
+_NO_SCOPE = contextlib.nullcontext()
 
 
 def _copy(layer, prefix, **changes):

@@ -29,8 +29,8 @@ from collections import namedtuple
 
 import numpy as np
 
-from autograd import (concatenate, expand_dims, gru_scan, linear, lstm_scan, rnn_scan, squeeze,
-                      stack, swapaxes, transpose)
+from autograd import (concatenate, expand_dims, gru_scan, linear, lstm_scan, reshape, rnn_scan,
+                      squeeze, stack, swapaxes, transpose)
 
 from .. import init
 from ..functional import cast_input, dropout
@@ -38,7 +38,7 @@ from ..module import Module, Parameter, register_layer
 from .dense import _float_dtype, _positive_int
 
 __all__ = ["RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell", "Kind", "KINDS",
-           "recurrence", "check_sequence", "check_state", "KERAS_TWINS"]
+           "recurrence", "stack_states", "check_sequence", "check_state", "KERAS_TWINS"]
 
 
 # ---------------------------------------------------------------------- the shared recurrence
@@ -48,26 +48,44 @@ KINDS = {"rnn": Kind("rnn", 1, 1), "lstm": Kind("lstm", 4, 2), "gru": Kind("gru"
 
 def recurrence(kind, xp, state, kernel, bias=None, *, mask=None, reverse=False,
                activation="tanh", recurrent_activation="sigmoid"):
-    """One direction of one recurrent layer over time-major input projections ``xp`` (T, B,
-    gates * H). ``state`` is the initial state (h, or (h, c) for an LSTM; None for zeros),
-    ``kernel`` (H, gates * H) the recurrent weight in kernel layout, ``bias`` the GRU's recurrent
-    bias (the other kinds fold theirs into ``xp``), ``mask`` (T, B) booleans.
+    """One recurrent layer over time-major input projections ``xp`` (T, B, gates * H): one
+    direction, or several side by side, each with its own weights, stacked on a leading axis
+    (``xp`` (D, T, B, gates * H), ``kernel`` (D, H, gates * H), one ``reverse`` flag each).
+    ``state`` is the initial state (h, or (h, c) for an LSTM; None for zeros), ``kernel`` the
+    recurrent weight in kernel layout, ``bias`` the GRU's recurrent bias (the other kinds fold
+    theirs into ``xp``), ``mask`` (T, B) booleans.
 
-    Returns ``(hidden states (T, B, H) in time order, final state)``: the final state is h, or
-    (h, c), after the last step run (step 0 when ``reverse``); a masked step carries it over."""
-    last = 0 if reverse else xp.shape[0] - 1
+    Returns ``(hidden states in time order, final states)``: (T, B, H) and the final state h, or
+    (h, c), after the last step run (step 0 when ``reverse``), for one direction; (D, T, B, H)
+    and a list of each direction's final state for several. A masked step carries the state."""
+    several = not isinstance(reverse, bool)
+    steps = xp.shape[-3]
+    lasts = [0 if r else steps - 1 for r in reverse] if several else [0 if reverse else steps - 1]
     if kind == "lstm":
         h0, c0 = (None, None) if state is None else state
         states = lstm_scan(xp, h0, c0, kernel, mask=mask, reverse=reverse,
                            activation=activation, recurrent_activation=recurrent_activation)
-        hs = states[0]
-        return hs, (hs[last], states[1][last])
-    if kind == "gru":
-        hs = gru_scan(xp, state, kernel, bias, mask=mask, reverse=reverse, activation=activation,
-                      recurrent_activation=recurrent_activation)
+        hs, cs = states[0], states[1]
+        finals = [(hs[d, t], cs[d, t]) if several else (hs[t], cs[t]) for d, t in enumerate(lasts)]
     else:
-        hs = rnn_scan(xp, state, kernel, mask=mask, reverse=reverse, activation=activation)
-    return hs, hs[last]
+        if kind == "gru":
+            hs = gru_scan(xp, state, kernel, bias, mask=mask, reverse=reverse,
+                          activation=activation, recurrent_activation=recurrent_activation)
+        else:
+            hs = rnn_scan(xp, state, kernel, mask=mask, reverse=reverse, activation=activation)
+        finals = [hs[d, t] if several else hs[t] for d, t in enumerate(lasts)]
+    return hs, (finals if several else finals[0])
+
+
+def stack_states(states):
+    """Initial states of several directions stacked on a leading axis (None: all zeros; a
+    missing one among given ones is filled with zeros)."""
+    if all(s is None for s in states):
+        return None
+    if isinstance(next(s for s in states if s is not None), tuple):
+        return tuple(stack_states([None if s is None else s[i] for s in states]) for i in range(2))
+    given = next(s for s in states if s is not None)
+    return stack([s if s is not None else np.zeros(given.shape, given.dtype) for s in states])
 
 
 def check_sequence(shape, steps_axis, features, where):
@@ -190,22 +208,30 @@ class _TorchRecurrent(Module):
         activation = "relu" if self.nonlinearity == "relu" else "tanh"
         layer_input, finals = x, []
         for layer in range(self.num_layers):
-            outputs = []
-            for direction in range(self.directions):
-                w_ih, w_hh, b_ih, b_hh = self._direction(layer, direction)
-                input_bias = b_ih
-                if kind.name != "gru" and b_ih is not None:
-                    input_bias = b_ih + b_hh  # only the GRU needs b_hh apart (inside r * (...))
-                xp = linear(layer_input, w_ih, input_bias)
-                if layer == 0 and self.batch_first:
-                    xp = swapaxes(xp, 0, 1)  # project (batch, steps) rows, then go time-major
-                state = initial[layer * self.directions + direction]
-                hs, final = recurrence(kind.name, xp, state, transpose(w_hh),
-                                       b_hh if kind.name == "gru" else None,
-                                       reverse=direction == 1, activation=activation)
-                outputs.append(hs)
-                finals.append(final)
-            layer_input = outputs[0] if len(outputs) == 1 else concatenate(outputs, axis=-1)
+            weights = [self._direction(layer, d) for d in range(self.directions)]
+            w_ih = weights[0][0] if len(weights) == 1 else concatenate([w[0] for w in weights])
+            input_bias = None
+            if self.bias:  # only the GRU needs b_hh apart (inside r * (...)): fold the others'
+                biases = [w[2] if kind.name == "gru" else w[2] + w[3] for w in weights]
+                input_bias = biases[0] if len(biases) == 1 else concatenate(biases)
+            xp = linear(layer_input, w_ih, input_bias)  # every direction's projections at once
+            first_axes = (1, 0) if layer == 0 and self.batch_first else (0, 1)
+            states = initial[layer * self.directions:(layer + 1) * self.directions]
+            if len(weights) == 1:
+                xp = swapaxes(xp, 0, 1) if first_axes == (1, 0) else xp  # go time-major
+                hs, final = recurrence(kind.name, xp, states[0], transpose(weights[0][1]),
+                                       weights[0][3] if kind.name == "gru" else None,
+                                       activation=activation)
+                layer_input, layer_finals = hs, [final]
+            else:  # both directions in one scan: (2, T, B, gates * H)
+                width = xp.shape[-1] // 2
+                xp = transpose(reshape(xp, xp.shape[:-1] + (2, width)), (2,) + first_axes + (3,))
+                kernel = stack([transpose(w[1]) for w in weights])
+                bias = stack([w[3] for w in weights]) if kind.name == "gru" and self.bias else None
+                hs, layer_finals = recurrence(kind.name, xp, stack_states(states), kernel, bias,
+                                              reverse=(False, True), activation=activation)
+                layer_input = concatenate([hs[0], hs[1]], axis=-1)
+            finals.extend(layer_finals)
             if self.dropout and self.training and layer < self.num_layers - 1:
                 layer_input = dropout(layer_input, self.dropout)
         output = swapaxes(layer_input, 0, 1) if self.batch_first else layer_input

@@ -194,3 +194,41 @@ def test_scans_reject_bad_operands(call, message):
 def test_a_value_operand_is_refused():
     with pytest.raises(ValueError, match=r"rnn_scan: xp must be \(steps, batch, 1 \* hidden\)"):
         ag.rnn_scan(ag.Value(1.0), None, np.ones((1, 1)))
+
+
+@pytest.mark.parametrize("kind", sorted(GATES))
+@pytest.mark.parametrize("reverse", [(False, True), (True, True), (True, False)])
+@pytest.mark.parametrize("masked", [False, True])
+def test_stacked_directions_run_side_by_side(kind, reverse, masked):
+    """A direction axis in front of every operand: each direction is its own scan, with its own
+    weights and reverse flag; values and gradients as if run one by one."""
+    rng = np.random.default_rng(7)
+    H, width = 2, GATES[kind] * 2
+    xp, kernel = rng.normal(size=(2, 3, 2, width)), rng.normal(scale=0.6, size=(2, H, width))
+    h0, c0, bias = rng.normal(size=(2, 2, H)), rng.normal(size=(2, 2, H)), rng.normal(size=(2, width))
+    options = {"mask": rng.random((3, 2)) < 0.6 if masked else None}
+    operands = [xp, h0, c0 if kind == "lstm" else None, kernel, bias if kind == "gru" else None]
+    tensors = [None if a is None else Tensor(a, requires_grad=True) for a in operands]
+    both = scan(kind, *tensors, reverse=reverse, **options)
+    weights = rng.normal(size=both.shape)
+    grads = ag.gradients((both * weights).sum(), [t for t in tensors if t is not None])
+    for d, r in enumerate(reverse):
+        alone = [None if a is None else Tensor(a[d], requires_grad=True) for a in operands]
+        one = scan(kind, *alone, reverse=r, **options)
+        w = weights[:, d] if kind == "lstm" else weights[d]
+        np.testing.assert_allclose(one.data, both.data[:, d] if kind == "lstm" else both.data[d],
+                                   rtol=1e-12, atol=1e-14)
+        expected = ag.gradients((one * w).sum(), [t for t in alone if t is not None])
+        for g, e in zip(grads, expected):
+            np.testing.assert_allclose(g[d], e, rtol=1e-10, atol=1e-13)
+    f, inputs = _differentiable(kind, operands, dict(options, reverse=reverse))
+    testing.check_gradients(lambda *a: f(*a) ** 2, *inputs, order=2)
+
+
+def test_stacked_directions_check_their_flags_and_shapes():
+    with pytest.raises(ValueError, match=r"reverse must be a bool or one bool per direction \(2\)"):
+        ag.gru_scan(np.ones((2, 3, 1, 6)), None, np.ones((2, 2, 6)), reverse=(True,))
+    with pytest.raises(ValueError, match=r"h0 must be \(directions, batch, hidden\) = \(2, 1, 2\), got shape \(1, 2\)"):
+        ag.gru_scan(np.ones((2, 3, 1, 6)), np.ones((1, 2)), np.ones((2, 2, 6)))
+    with pytest.raises(ValueError, match=r"the recurrent kernel must be \(directions, hidden, 3 \* hidden\)"):
+        ag.gru_scan(np.ones((2, 3, 1, 6)), None, np.ones((2, 6)))

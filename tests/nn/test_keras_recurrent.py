@@ -143,6 +143,27 @@ def test_bidirectional_with_a_mask_reads_only_the_real_steps():
 
 
 @pytest.mark.parametrize("kind", sorted(KINDS))
+def test_bidirectional_runs_both_halves_in_one_scan_with_the_same_results(kind):
+    layer = Bidirectional(KINDS[kind](3, return_sequences=True, return_state=True,
+                                      dtype=np.float64), merge_mode=None)
+    assert layer._shares_one_scan()
+    x, mask = padded_batch([4, 2], 4, 2, RNG)
+    inputs = Tensor(x, requires_grad=True)
+    together = layer(inputs, mask=mask)
+    sum((t * t).sum() for t in together).backward()
+    grads = [inputs.grad] + [p.grad for p in layer.parameters()]
+    layer.zero_grad()
+    inputs.grad = None
+    apart = layer.forward_layer(inputs, mask=mask), layer.backward_layer(inputs, mask=mask)
+    halves = [apart[0][0], ag.flip(apart[1][0], 1), *apart[0][1:], *apart[1][1:]]
+    for a, b in zip(together, halves):
+        np.testing.assert_allclose(a.data, b.data, rtol=1e-12, atol=1e-14)
+    sum((t * t).sum() for t in halves).backward()
+    for a, b in zip(grads, [inputs.grad] + [p.grad for p in layer.parameters()]):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-13)
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
 def test_masked_layers_by_finite_differences(kind):
     layer = keras_layer(kind, units=2, return_sequences=True, go_backwards=kind == "gru")
     x, mask = padded_batch([3, 1], 3, 2, RNG, leading=kind == "lstm")
