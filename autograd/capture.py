@@ -42,7 +42,7 @@ import numpy as np
 from .grad_mode import _Switch
 from .node import Node
 
-__all__ = ["capture", "host_call", "traced", "Recording"]
+__all__ = ["capture", "host_call", "traced", "asarray", "Recording", "CaptureMismatchError"]
 
 
 # ------------------------------------------------------------------------------- the tracer
@@ -623,3 +623,13 @@ class capture:
     def recording(self):
         """The most recent recording (None before the first call)."""
         return next(reversed(self.recordings.values()), None)
+
+
+def asarray(x, dtype=None):
+    """``np.asarray`` for code that may run inside a captured step: the array behind a tensor or
+    an array-like, converted to ``dtype`` if given, still recorded when it was (``np.asarray``
+    would hand back an unrecorded array, and replays would reuse the values it held)."""
+    array = np.asanyarray(x.data if isinstance(x, Node) else x)
+    if dtype is not None and array.dtype != np.dtype(dtype):
+        array = array.astype(dtype)
+    return array
