@@ -33,7 +33,7 @@ def plot_learning_curves(history, path: str | os.PathLike, title: str | None = N
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    from .serialization import atomic_path
+    from .files import atomic_path
 
     curves = _curves(history)
     names = [n for n in curves if not n.startswith("val_")]

@@ -16,17 +16,16 @@ pickled objects, missing header, or weights whose names or shapes do not fit the
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import tempfile
 import warnings
 import zipfile
 from pathlib import Path
-from typing import Iterator, Mapping
+from typing import Mapping
 
 import numpy as np
 
+from .files import atomic_path
 from .module import Module, layer_from_config, layer_to_config
 
 __all__ = [
@@ -49,33 +48,6 @@ OPTIMIZER_PREFIX = "optimizer/"
 
 class ModelFileError(ValueError):
     """A file that cannot be read as a lucidgrad model or weights file, or does not fit."""
-
-
-# ---------------------------------------------------------------------- atomic files
-@contextlib.contextmanager
-def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
-    """Yield a temporary path in ``path``'s directory; on success rename it onto ``path``.
-
-    If the block raises, the temporary file is removed and ``path`` is left as it was.
-    """
-    target = Path(path)
-    directory = target.parent if str(target.parent) else Path(".")
-    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
-    os.close(fd)
-    temporary = Path(name)
-    try:
-        yield temporary
-        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes it private; use normal rights
-        os.replace(temporary, target)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 # ---------------------------------------------------------------------- plain array files

@@ -36,7 +36,8 @@ from typing import Mapping, Sequence
 import numpy as np
 from tqdm import tqdm
 
-from .idx import ChecksumMismatchError, DatasetError, atomic_output, read_idx
+from ..files import atomic_path
+from .idx import ChecksumMismatchError, DatasetError, read_idx
 
 __all__ = [
     "load_mnist",
@@ -237,17 +238,17 @@ def download_missing(
 def _download_verified(url: str, destination: Path, sha256: str, timeout: float) -> None:
     """Fetch ``url`` into ``destination`` atomically, keeping it only if its digest matches."""
     destination.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_output(destination) as temporary:
+    with atomic_path(destination) as temporary:
         _fetch(url, temporary, timeout)
         read_idx(temporary, sha256=sha256)
 
 
 def _fetch(url: str, destination: Path, timeout: float) -> None:
-    """Stream ``url`` into the new file ``destination`` with a progress bar."""
+    """Stream ``url`` into the (empty) file ``destination`` with a progress bar."""
     request = urllib.request.Request(url, headers={"User-Agent": "lucidgrad"})
     with (
         urllib.request.urlopen(request, timeout=timeout) as response,
-        open(destination, "xb") as out,
+        open(destination, "wb") as out,
     ):
         declared = response.headers.get("Content-Length", "")
         total = int(declared) if declared.isdigit() else None

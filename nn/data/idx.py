@@ -19,14 +19,14 @@ import hashlib
 import io
 import math
 import os
-import secrets
 import struct
 import zlib
-from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO, Iterator
+from typing import BinaryIO
 
 import numpy as np
+
+from ..files import atomic_path
 
 __all__ = [
     "DatasetError",
@@ -217,8 +217,8 @@ def _idx_code(dtype: np.dtype) -> int:
 def write_idx(path: str | os.PathLike, array: np.ndarray, compress: bool = True) -> None:
     """Write ``array`` as an IDX file, gzip-compressed unless ``compress`` is false.
 
-    The file appears atomically: it is written under a temporary name in the same directory and
-    then renamed, so readers never see a half-written file.
+    The file appears atomically (see ``nn.files.atomic_path``): it is written under a temporary
+    name in the same directory and then renamed, so readers never see a half-written file.
     """
     array = np.asarray(array)
     code = _idx_code(array.dtype)
@@ -231,7 +231,7 @@ def write_idx(path: str | os.PathLike, array: np.ndarray, compress: bool = True)
     payload = big_endian.reshape(-1).view(np.uint8)
 
     target = Path(path)
-    with atomic_output(target) as temporary, open(temporary, "xb") as raw:
+    with atomic_path(target) as temporary, open(temporary, "wb") as raw:
         if compress:
             inner_name = target.name.removesuffix(".gz")
             # mtime=0 keeps the output byte-for-byte reproducible.
@@ -245,18 +245,4 @@ def write_idx(path: str | os.PathLike, array: np.ndarray, compress: bool = True)
         os.fsync(raw.fileno())
 
 
-@contextmanager
-def atomic_output(path: str | os.PathLike) -> Iterator[Path]:
-    """Yield a fresh temporary path beside ``path``; on success move it onto ``path``.
-
-    If the ``with`` block raises, the temporary file (if it was created) is deleted and ``path``
-    is left untouched.
-    """
-    target = Path(path)
-    temporary = target.with_name(f".{target.name}.{secrets.token_hex(6)}.part")
-    try:
-        yield temporary
-        os.replace(temporary, target)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
+atomic_output = atomic_path  # the name this module used to define it under
