@@ -20,6 +20,8 @@ import numpy as np
 
 from autograd import Tensor, no_grad, scope
 
+from .validation import sample_shape
+
 __all__ = ["Parameter", "Module", "register_layer", "layer_from_config", "layer_to_config",
            "LoadResult"]
 
@@ -101,7 +103,8 @@ class Module:
         ``None`` entries count as 1) by running a batch of zeros through the module in inference
         mode, without recording a graph. Returns the output shape (``None`` for the batch axis
         when it was given as ``None``)."""
-        shape = tuple(input_shape)
+        shape = sample_shape(input_shape, "input_shape", f"{type(self).__name__}.build",
+                             allow_unknown=True, batch_axis=True)
         zeros = np.zeros(tuple(1 if n is None else int(n) for n in shape), dtype=dtype)
         modes = [(m, m.training) for m in self.modules()]
         self.eval()

@@ -10,6 +10,7 @@ import autograd
 from autograd import Tensor
 
 from ..module import Module, register_layer
+from ..validation import axis_index, real_number
 
 __all__ = ["get", "serialize", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Softmax", "GELU", "ELU",
            "Softplus"]
@@ -102,7 +103,7 @@ class LeakyReLU(Module):
 
     def __init__(self, negative_slope=0.01):
         super().__init__()
-        self.negative_slope = float(negative_slope)
+        self.negative_slope = real_number(negative_slope, "negative_slope", "LeakyReLU")
 
     def forward(self, x):
         return autograd.leaky_relu(_as_tensor(x), negative_slope=self.negative_slope)
@@ -120,7 +121,7 @@ class ELU(Module):
 
     def __init__(self, alpha=1.0):
         super().__init__()
-        self.alpha = float(alpha)
+        self.alpha = real_number(alpha, "alpha", "ELU")
 
     def forward(self, x):
         return autograd.elu(_as_tensor(x), alpha=self.alpha)
@@ -158,7 +159,7 @@ class Softmax(Module):
 
     def __init__(self, axis=-1):
         super().__init__()
-        self.axis = int(axis)
+        self.axis = axis_index(axis, "Softmax")
 
     def forward(self, x):
         return autograd.softmax(_as_tensor(x), axis=self.axis)

@@ -25,6 +25,8 @@ from .. import initializers
 from ..functional import cast_input
 from ..module import Module, Parameter, register_layer
 from . import activations
+from ..validation import (flag, float_dtype, int_tuple, positive_int, sample_shape,
+                         spatial_axes_names)
 from ._weight_options import kernel_and_bias_penalties, set_weight_options, weight_options_config
 
 __all__ = ["ConvND", "Conv1D", "Conv2D", "Conv3D", "Conv1d", "Conv2d", "Conv3d"]
@@ -39,30 +41,6 @@ def unique_layer_name(prefix):
     return prefix if count == 0 else f"{prefix}_{count}"
 
 
-def spatial_axes_names(rank):
-    """``'H, W'`` for rank 2 (``'L'``, ``'D, H, W'``; ``'S1, ..., Sn'`` beyond 3)."""
-    names = {1: ["L"], 2: ["H", "W"], 3: ["D", "H", "W"]}.get(rank)
-    return ", ".join(names or [f"S{i + 1}" for i in range(rank)])
-
-
-def int_tuple(value, rank, what, where, minimum=1):
-    """``value`` (an int or ``rank`` ints) as a tuple of ``rank`` ints >= ``minimum``."""
-    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
-        values = (int(value),) * rank
-    else:
-        try:
-            values = tuple(int(v) for v in value)
-        except (TypeError, ValueError):
-            raise TypeError(f"{where}: {what} must be an int or a tuple of {rank} ints, "
-                            f"got {value!r}") from None
-        if len(values) != rank:
-            raise ValueError(f"{where}: {what} {value!r} must have {rank} entries, one per "
-                             f"spatial axis ({spatial_axes_names(rank)})")
-    if any(v < minimum for v in values):
-        raise ValueError(f"{where}: every entry of {what} must be >= {minimum}, got {value!r}")
-    return values
-
-
 def _padding(value, rank, where):
     """'valid', 'same', an int, ``rank`` ints or ``rank`` (before, after) pairs, checked."""
     if isinstance(value, str):
@@ -75,17 +53,11 @@ def _padding(value, rank, where):
         raise TypeError(f"{where}: padding must be 'valid', 'same', an int or a tuple, got {value!r}")
     if isinstance(value, (int, np.integer)) or all(isinstance(v, (int, np.integer)) for v in value):
         return int_tuple(value, rank, "padding", where, minimum=0)
-    pairs = tuple(tuple(int(v) for v in pair) for pair in value)
-    if len(pairs) != rank or any(len(p) != 2 or min(p) < 0 for p in pairs):
+    pairs = tuple(tuple(pair) if isinstance(pair, (tuple, list)) else pair for pair in value)
+    if len(pairs) != rank or not all(isinstance(p, tuple) and len(p) == 2 for p in pairs):
         raise ValueError(f"{where}: padding {value!r} must be {rank} non-negative "
                          "(before, after) pairs")
-    return pairs
-
-
-def _positive_int(value, what, where):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{where}: {what} must be a positive integer, got {value!r}")
-    return int(value)
+    return tuple(int_tuple(pair, 2, "padding", where, minimum=0) for pair in pairs)
 
 
 def _check_data_format(data_format, where):
@@ -112,13 +84,13 @@ class _Convolution(Module):
 
     def _set_geometry(self, rank, out_channels, kernel_size, stride, padding, dilation, groups):
         where = self.label
-        self.rank = _positive_int(rank, "rank", where)
-        self.out_channels = _positive_int(out_channels, "the number of output channels", where)
+        self.rank = positive_int(rank, "rank", where)
+        self.out_channels = positive_int(out_channels, "the number of output channels", where)
         self.kernel_size = int_tuple(kernel_size, self.rank, "kernel_size", where)
         self.stride = int_tuple(stride, self.rank, "stride", where)
         self.padding = _padding(padding, self.rank, where)
         self.dilation = int_tuple(dilation, self.rank, "dilation", where)
-        self.groups = _positive_int(groups, "groups", where)
+        self.groups = positive_int(groups, "groups", where)
         if self.out_channels % self.groups:
             raise ValueError(f"{where}: groups={self.groups} must divide the number of output "
                              f"channels ({self.out_channels})")
@@ -199,14 +171,12 @@ class ConvND(_Convolution):
         _check_data_format(data_format, self.label)
         set_weight_options(self, activation, use_bias, kernel_initializer, bias_initializer,
                            kernel_regularizer, bias_regularizer)
-        self.dtype = np.dtype(dtype)
-        if not np.issubdtype(self.dtype, np.floating):
-            raise TypeError(f"{self.label}: dtype must be floating point, got {self.dtype}")
+        self.dtype = float_dtype(dtype, self.label)
         self.kernel = None
         self.bias = None
         self.built = False
         if input_shape is not None:
-            input_shape = tuple(None if n is None else int(n) for n in input_shape)
+            input_shape = sample_shape(input_shape, "input_shape", self.label, allow_unknown=True)
             if len(input_shape) != self.rank + 1 or input_shape[0] is None:
                 raise ValueError(f"{self.label}: input_shape must be one sample's shape (C, "
                                  f"{spatial_axes_names(self.rank)}), channels first, with C "
@@ -217,7 +187,7 @@ class ConvND(_Convolution):
             input_channels = input_shape[0]
         self.declared_input_shape = input_shape  # one sample, for Sequential
         if input_channels is not None:
-            self._create_weights(_positive_int(input_channels, "input_channels", self.label))
+            self._create_weights(positive_int(input_channels, "input_channels", self.label))
 
     @property
     def filters(self):
@@ -358,12 +328,11 @@ class _TorchConv(_Convolution):
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
                  groups=1, bias=True, dtype=np.float32):
         super().__init__()
-        self.in_channels = _positive_int(in_channels, "in_channels", type(self).__name__)
+        self.in_channels = positive_int(in_channels, "in_channels", type(self).__name__)
         self._set_geometry(self.rank, out_channels, kernel_size, stride, padding, dilation, groups)
         self._check_in_channels(self.in_channels)
-        self.dtype = np.dtype(dtype)
-        if not np.issubdtype(self.dtype, np.floating):
-            raise TypeError(f"{self.label}: dtype must be floating point, got {self.dtype}")
+        self.dtype = float_dtype(dtype, self.label)
+        bias = flag(bias, "bias", self.label)
         fan_in = self.in_channels // self.groups * math.prod(self.kernel_size)
         uniform = initializers.RandomUniform(-1.0 / math.sqrt(fan_in), 1.0 / math.sqrt(fan_in))
         shape = (self.out_channels, self.in_channels // self.groups) + self.kernel_size

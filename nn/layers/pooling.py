@@ -22,7 +22,8 @@ import numpy as np
 from autograd import Tensor, avg_pool, global_avg_pool, global_max_pool, max_pool, pad
 
 from ..module import Module, register_layer
-from .conv import _check_data_format, int_tuple, spatial_axes_names, unique_layer_name
+from ..validation import flag, int_tuple, positive_int, spatial_axes_names
+from .conv import _check_data_format, unique_layer_name
 
 __all__ = ["MaxPoolND", "MaxPool1D", "MaxPool2D", "MaxPool3D", "MaxPooling1D", "MaxPooling2D",
            "MaxPooling3D", "AvgPoolND", "AvgPool1D", "AvgPool2D", "AvgPool3D", "AveragePooling1D",
@@ -54,9 +55,7 @@ class _Pooling(Module):
 
     def _set_geometry(self, rank, pool_size, strides, padding):
         where = self.label
-        if isinstance(rank, bool) or not isinstance(rank, (int, np.integer)) or rank < 1:
-            raise ValueError(f"{where}: rank must be a positive integer, got {rank!r}")
-        self.rank = int(rank)
+        self.rank = positive_int(rank, "rank", where)
         self.pool_size = int_tuple(pool_size, self.rank, "pool size", where)
         self.strides = self.pool_size if strides is None else int_tuple(strides, self.rank,
                                                                          "strides", where)
@@ -240,7 +239,7 @@ class _TorchAvgPooling(_TorchPooling):
 
     def __init__(self, kernel_size, stride=None, padding=0, count_include_pad=True):
         super().__init__(kernel_size, stride, padding)
-        self.count_include_pad = bool(count_include_pad)
+        self.count_include_pad = flag(count_include_pad, "count_include_pad", self.label)
 
     def get_config(self):
         return {**super().get_config(), "count_include_pad": self.count_include_pad}
@@ -300,7 +299,7 @@ class _GlobalPooling(Module):
         if name is None:
             self.name = unique_layer_name(self.prefix)
         _check_data_format(data_format, self.label)
-        self.keepdims = bool(keepdims)
+        self.keepdims = flag(keepdims, "keepdims", self.label)
 
     @property
     def label(self):
