@@ -15,6 +15,7 @@ A module can be described as JSON (``get_config`` + the class name, see ``layer_
 rebuilt from it (``layer_from_config``) for every class decorated with ``register_layer``.
 """
 import inspect
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -296,32 +297,46 @@ class Module:
         """Copy the arrays in ``state`` (dotted name -> array) into the parameters and buffers,
         in place (optimizers holding the parameters keep working).
 
-        Shapes must match. With ``strict`` every name must match too; otherwise the missing and
-        unexpected names are returned as ``LoadResult(missing_keys, unexpected_keys)``. Nothing is
-        changed when an error is raised.
+        Every entry is checked before anything is written: shapes must match, values must be
+        real numbers that the target's dtype can hold without changing kind (no strings,
+        objects, booleans or complex numbers; floats do not go into integer buffers), and
+        floating-point values must be finite after the conversion. With ``strict`` every name
+        must match too; otherwise the missing and unexpected names are returned as
+        ``LoadResult(missing_keys, unexpected_keys)``. Nothing is changed when an error is
+        raised.
         """
+        if not isinstance(state, Mapping):
+            raise TypeError(f"load_state_dict into {type(self).__name__}: expected a dict of "
+                            f"name -> array, got {type(state).__name__}")
         targets = {name: p.data for name, p in self.named_parameters()}
         targets.update(self.named_buffers())
         missing = [name for name in targets if name not in state]
         unexpected = [name for name in state if name not in targets]
-        mismatched = []
+        mismatched, unusable, arrays = [], [], {}
         for name, target in targets.items():
-            if name in state and np.shape(state[name]) != target.shape:
-                mismatched.append(f"{name}: expected shape {target.shape}, got {np.shape(state[name])}")
+            if name not in state:
+                continue
+            array, problem = _loadable(state[name], target)
+            if problem is not None:
+                (mismatched if problem.startswith("expected shape") else unusable).append(
+                    f"{name}: {problem}")
+            else:
+                arrays[name] = array
         problems = []
         if strict and missing:
             problems.append("missing: " + ", ".join(missing))
         if strict and unexpected:
-            problems.append("unexpected: " + ", ".join(unexpected))
+            problems.append("unexpected: " + ", ".join(map(str, unexpected)))
         if mismatched:
             problems.append("shape mismatch: " + "; ".join(mismatched))
+        if unusable:
+            problems.append("unusable values: " + "; ".join(unusable))
         if problems:
             hint = ("" if self.built else " (the module is not built yet: run a batch through it "
                     "or call build(input_shape) first)")
             raise ValueError(f"load_state_dict into {type(self).__name__}: " + " | ".join(problems) + hint)
-        for name, target in targets.items():
-            if name in state:
-                target[...] = np.asarray(state[name])
+        for name, array in arrays.items():
+            targets[name][...] = array
         return LoadResult(missing, unexpected)
 
     # ------------------------------------------------------------------ description
@@ -354,6 +369,27 @@ class Module:
             body = repr(child).replace("\n", "\n  ")
             lines.append(f"  ({name}): {body}")
         return "\n".join(lines) + "\n)"
+
+
+def _loadable(value, target):
+    """``(value converted to target's dtype, None)``, or ``(None, why it cannot be loaded)``."""
+    if isinstance(value, Tensor):
+        value = value.data
+    try:
+        array = np.asarray(value)
+    except (TypeError, ValueError) as error:
+        return None, f"cannot be read as an array ({error})"
+    if array.shape != target.shape:
+        return None, f"expected shape {target.shape}, got {array.shape}"
+    if array.dtype.kind not in "fiu" or not np.can_cast(array.dtype, target.dtype, "same_kind"):
+        return None, f"dtype {array.dtype} cannot be stored in this {target.dtype} array"
+    if not target.flags.writeable:
+        return None, "the target array is read-only"
+    with np.errstate(over="ignore", invalid="ignore"):
+        array = array.astype(target.dtype, copy=True)
+    if array.dtype.kind == "f" and not np.isfinite(array).all():
+        return None, f"holds NaN or infinite values (as {target.dtype})"
+    return array, None
 
 
 def _buffer_array(value, where):

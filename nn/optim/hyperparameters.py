@@ -5,10 +5,23 @@ import math
 import numpy as np
 
 
-def stored_scalar(value, kind):
-    """``value`` (maybe a 0-d array from ``np.load``) as a Python ``kind``."""
-    if isinstance(value, np.ndarray):
+def stored_scalar(value, kind, name="value", where="load_state_dict"):
+    """``value`` (maybe a 0-d array from ``np.load``) as a Python ``kind`` (str, bool, int or
+    float), or a ValueError naming ``where`` and ``name``. Nothing is converted between kinds:
+    the string 'False' is not a bool, 2.5 is not an int, True is not a number."""
+    if isinstance(value, np.ndarray) and value.shape == ():
         value = value.item()
+    elif isinstance(value, np.generic):
+        value = value.item()
+    if kind is bool:
+        valid = isinstance(value, bool)
+    elif kind in (int, float):
+        accepted = (int,) if kind is int else (int, float)
+        valid = isinstance(value, accepted) and not isinstance(value, bool)
+    else:
+        valid = isinstance(value, kind)
+    if not valid:
+        raise ValueError(f"{where}: {name} must be a single {kind.__name__}, got {value!r}")
     return kind(value)
 
 
