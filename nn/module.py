@@ -21,10 +21,10 @@ import numpy as np
 
 from autograd import Tensor, no_grad, scope
 
-from .validation import sample_shape
+from .validation import sample_shape, short_repr
 
 __all__ = ["Parameter", "Module", "register_layer", "layer_from_config", "layer_to_config",
-           "LoadResult"]
+           "weight_shapes_from_config", "LoadResult"]
 
 
 class Parameter(Tensor):
@@ -356,6 +356,18 @@ class Module:
         """Build the module from the dict ``get_config`` returned."""
         return cls(**config)
 
+    @classmethod
+    def weight_shapes_from_config(cls, config):
+        """The shapes of the parameters and buffers a module built from ``config`` owns once
+        built, by dotted name, found without creating any: ``{'kernel': (784, 512), 'bias':
+        (512,)}``, ``{}`` when it owns none. A size that waits for the first input (a lazily
+        built layer) is None. Raises as the constructor does for a config it refuses.
+
+        Returns None when the class cannot tell, the default for classes that do not override
+        it. ``load_model`` compares these shapes with a file's arrays before building anything.
+        """
+        return None
+
     def extra_repr(self):
         """The text inside the parentheses of this module's ``repr`` line."""
         return ""
@@ -424,11 +436,31 @@ def layer_to_config(layer):
 
 def layer_from_config(config):
     """Rebuild a layer from ``{'class_name': ..., 'config': {...}}`` (see ``layer_to_config``)."""
-    if not isinstance(config, dict) or "class_name" not in config:
-        raise ValueError(f"layer_from_config: expected a dict with 'class_name' and 'config', got {config!r}")
+    cls, arguments = _described_class(config)
+    return cls.from_config(arguments)
+
+
+def weight_shapes_from_config(config):
+    """``weight_shapes_from_config`` of the layer ``{'class_name': ..., 'config': {...}}``
+    describes (None when its class cannot tell), without building it."""
+    cls, arguments = _described_class(config)
+    return cls.weight_shapes_from_config(arguments)
+
+
+def _described_class(config):
+    """The registered class and the constructor arguments of a layer description."""
+    if not isinstance(config, dict) or not isinstance(config.get("class_name"), str):
+        raise ValueError(f"layer_from_config: expected a dict with 'class_name' and 'config', "
+                         f"got {short_repr(config)}")
     name = config["class_name"]
     cls = _LAYER_CLASSES.get(name)
     if cls is None:
-        raise ValueError(f"layer_from_config: unknown layer class {name!r}; registered: "
+        raise ValueError(f"layer_from_config: unknown layer class {short_repr(name)}; registered: "
                          f"{sorted(_LAYER_CLASSES)}")
-    return cls.from_config(dict(config.get("config") or {}))
+    arguments = config.get("config")
+    if arguments is None:
+        arguments = {}
+    if not isinstance(arguments, dict) or not all(isinstance(key, str) for key in arguments):
+        raise ValueError(f"layer_from_config: the config of a {name} must be a dict of "
+                         f"argument names, got {short_repr(arguments)}")
+    return cls, dict(arguments)

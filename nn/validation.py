@@ -4,12 +4,13 @@ an error naming the layer or method (``where``), the argument and what it got.
 Nothing is silently truncated or coerced: 2.5 is not a size, ``'no'`` is not a boolean, NaN is
 not a slope. Layer configs read back from model files pass through the same checks.
 """
+import inspect
 import math
 
 import numpy as np
 
 __all__ = ["positive_int", "int_tuple", "flag", "real_number", "float_dtype", "sample_shape",
-           "axis_index", "seed_value", "spatial_axes_names"]
+           "axis_index", "seed_value", "spatial_axes_names", "constructor_arguments", "short_repr"]
 
 
 def spatial_axes_names(rank):
@@ -117,3 +118,20 @@ def seed_value(value, where):
     if not _is_int(value) or value < 0:
         raise ValueError(f"{where}: seed must be None or an integer >= 0, got {value!r}")
     return int(value)
+
+
+def constructor_arguments(cls, config):
+    """Every argument ``cls(**config)`` would receive, defaults filled in, without calling it;
+    a TypeError names the class for arguments it does not take or lacks."""
+    try:
+        bound = inspect.signature(cls.__init__).bind(None, **config)
+    except TypeError as error:
+        raise TypeError(f"{cls.__name__}: {error}") from None
+    bound.apply_defaults()
+    return dict(list(bound.arguments.items())[1:])
+
+
+def short_repr(value, limit=80):
+    """``repr(value)`` cut to ``limit`` characters, for messages about values read from files."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 3] + "..."

@@ -65,12 +65,17 @@ def _as_tensor(x):
 
 
 class _Activation(Module):
-    """A parameter-free layer applying ``self.fn`` (one op) to its input."""
+    """A parameter-free layer applying ``self.fn`` (one op) to its input (subclasses with
+    settings define their own ``forward``)."""
 
     fn = None
 
     def forward(self, x):
         return self.fn(_as_tensor(x))
+
+    @classmethod
+    def weight_shapes_from_config(cls, config):
+        return {}  # no parameters, no buffers
 
 
 @register_layer
@@ -98,7 +103,7 @@ class Softplus(_Activation):
 
 
 @register_layer
-class LeakyReLU(Module):
+class LeakyReLU(_Activation):
     """x for x > 0, ``negative_slope * x`` otherwise."""
 
     def __init__(self, negative_slope=0.01):
@@ -116,7 +121,7 @@ class LeakyReLU(Module):
 
 
 @register_layer
-class ELU(Module):
+class ELU(_Activation):
     """x for x > 0, ``alpha * (exp(x) - 1)`` otherwise."""
 
     def __init__(self, alpha=1.0):
@@ -134,7 +139,7 @@ class ELU(Module):
 
 
 @register_layer
-class GELU(Module):
+class GELU(_Activation):
     """x * Phi(x) (``approximate='tanh'`` for the tanh approximation)."""
 
     def __init__(self, approximate="none"):
@@ -154,7 +159,7 @@ class GELU(Module):
 
 
 @register_layer
-class Softmax(Module):
+class Softmax(_Activation):
     """exp(x) / sum(exp(x)) over ``axis`` (the last by default)."""
 
     def __init__(self, axis=-1):

@@ -25,8 +25,8 @@ from .. import initializers
 from ..functional import cast_input
 from ..module import Module, Parameter, register_layer
 from . import activations
-from ..validation import (flag, float_dtype, int_tuple, positive_int, sample_shape,
-                         spatial_axes_names)
+from ..validation import (constructor_arguments, flag, float_dtype, int_tuple, positive_int,
+                          sample_shape, spatial_axes_names)
 from ._weight_options import kernel_and_bias_penalties, set_weight_options, weight_options_config
 
 __all__ = ["ConvND", "Conv1D", "Conv2D", "Conv3D", "Conv1d", "Conv2d", "Conv3d"]
@@ -106,6 +106,15 @@ class _Convolution(Module):
             raise ValueError(f"{self.label}: groups={self.groups} must divide the number of input "
                              f"channels, got {in_channels}")
 
+    def _weight_shapes(self, in_channels, bias):
+        """The shapes of the weight ``(C_out, C_in // groups, *kernel)`` and of the bias (when
+        ``bias``) for ``in_channels`` input channels (None: unknown yet)."""
+        per_group = None if in_channels is None else in_channels // self.groups
+        shapes = {self._weight_name: (self.out_channels, per_group) + self.kernel_size}
+        if bias:
+            shapes["bias"] = (self.out_channels,)
+        return shapes
+
     def _check_input(self, shape, in_channels):
         """Raise a ValueError naming the layer unless ``shape`` is ``(N, in_channels, *spatial)``
         with ``rank`` spatial axes (``in_channels`` None: any)."""
@@ -158,6 +167,7 @@ class ConvND(_Convolution):
     """
 
     _takes_rank = True  # False for Conv1D/2D/3D, whose rank is fixed
+    _weight_name = "kernel"
 
     def __init__(self, rank, filters, kernel_size, strides=1, padding="valid", dilation_rate=1,
                  groups=1, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
@@ -175,6 +185,13 @@ class ConvND(_Convolution):
         self.kernel = None
         self.bias = None
         self.built = False
+        input_shape, input_channels = self._declared_input(input_shape, input_channels)
+        self.declared_input_shape = input_shape  # one sample, for Sequential
+        if input_channels is not None:
+            self._create_weights(input_channels)
+
+    def _declared_input(self, input_shape, input_channels):
+        """``(one sample's shape or None, input channels or None)`` from the arguments, checked."""
         if input_shape is not None:
             input_shape = sample_shape(input_shape, "input_shape", self.label, allow_unknown=True)
             if len(input_shape) != self.rank + 1 or input_shape[0] is None:
@@ -185,9 +202,18 @@ class ConvND(_Convolution):
                 raise ValueError(f"{self.label}: input_shape {input_shape} has {input_shape[0]} "
                                  f"channels but input_channels is {input_channels}")
             input_channels = input_shape[0]
-        self.declared_input_shape = input_shape  # one sample, for Sequential
         if input_channels is not None:
-            self._create_weights(positive_int(input_channels, "input_channels", self.label))
+            input_channels = positive_int(input_channels, "input_channels", self.label)
+            self._check_in_channels(input_channels)
+        return input_shape, input_channels
+
+    @classmethod
+    def weight_shapes_from_config(cls, config):
+        lazy = cls(**{**config, "input_shape": None, "input_channels": None,
+                      "name": config.get("name") or cls.__name__})  # checks, creates nothing
+        _, in_channels = lazy._declared_input(config.get("input_shape"),
+                                              config.get("input_channels"))
+        return lazy._weight_shapes(in_channels, lazy.use_bias)
 
     @property
     def filters(self):
@@ -324,6 +350,7 @@ class _TorchConv(_Convolution):
     """
 
     rank = None
+    _weight_name = "weight"
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
                  groups=1, bias=True, dtype=np.float32):
@@ -332,12 +359,24 @@ class _TorchConv(_Convolution):
         self._set_geometry(self.rank, out_channels, kernel_size, stride, padding, dilation, groups)
         self._check_in_channels(self.in_channels)
         self.dtype = float_dtype(dtype, self.label)
-        bias = flag(bias, "bias", self.label)
+        shapes = self._weight_shapes(self.in_channels, flag(bias, "bias", self.label))
         fan_in = self.in_channels // self.groups * math.prod(self.kernel_size)
         uniform = initializers.RandomUniform(-1.0 / math.sqrt(fan_in), 1.0 / math.sqrt(fan_in))
-        shape = (self.out_channels, self.in_channels // self.groups) + self.kernel_size
-        self.weight = Parameter(uniform(shape, dtype=self.dtype))
-        self.bias = Parameter(uniform((self.out_channels,), dtype=self.dtype)) if bias else None
+        self.weight = Parameter(uniform(shapes["weight"], dtype=self.dtype))
+        self.bias = Parameter(uniform(shapes["bias"], dtype=self.dtype)) if "bias" in shapes else None
+
+    @classmethod
+    def weight_shapes_from_config(cls, config):
+        arguments = constructor_arguments(cls, config)
+        geometry = cls.__new__(cls)  # holds the checked geometry only; no weights are made
+        Module.__init__(geometry)
+        geometry.in_channels = positive_int(arguments["in_channels"], "in_channels", cls.__name__)
+        geometry._set_geometry(cls.rank, *(arguments[key] for key in (
+            "out_channels", "kernel_size", "stride", "padding", "dilation", "groups")))
+        geometry._check_in_channels(geometry.in_channels)
+        float_dtype(arguments["dtype"], geometry.label)
+        return geometry._weight_shapes(geometry.in_channels,
+                                       flag(arguments["bias"], "bias", geometry.label))
 
     @property
     def label(self):

@@ -28,6 +28,10 @@ class Dropout(Module):
         active = self.training if training is None else training
         return dropout(x, self.rate, active, self._rng)
 
+    @classmethod
+    def weight_shapes_from_config(cls, config):
+        return {}  # no parameters, no buffers
+
     def get_config(self):
         return {"rate": self.rate, "seed": self.seed, "name": self.name}
 

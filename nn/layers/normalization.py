@@ -22,7 +22,8 @@ import numpy as np
 from ..functional import batch_norm, cast_input
 from ..module import Module, Parameter, register_layer
 from .. import initializers
-from ..validation import axis_index, flag, float_dtype, positive_int, real_number
+from ..validation import (axis_index, constructor_arguments, flag, float_dtype, positive_int,
+                          real_number)
 
 __all__ = ["BatchNormalization", "BatchNorm", "BatchNorm1d", "BatchNorm2d", "BatchNorm3d"]
 
@@ -70,6 +71,15 @@ class BatchNormalization(Module):
         self.register_buffer("moving_mean", np.zeros(channels, dtype=self.dtype))
         self.register_buffer("moving_variance", np.ones(channels, dtype=self.dtype))
         self.built = True
+
+    @classmethod
+    def weight_shapes_from_config(cls, config):
+        lazy = cls(**{**config, "num_features": None})  # checks, creates nothing
+        channels = config.get("num_features")
+        if channels is not None:
+            channels = positive_int(channels, "num_features", "BatchNormalization")
+        names = ["gamma"] * lazy.scale + ["beta"] * lazy.center + ["moving_mean", "moving_variance"]
+        return {name: (channels,) for name in names}
 
     def build(self, input_shape, dtype=None):
         """Create the parameters and moving statistics for inputs of ``input_shape``."""
@@ -127,6 +137,15 @@ class _TorchBatchNorm(Module):
             self.weight = self.bias = None
         self.register_buffer("running_mean", np.zeros(self.num_features, dtype=self.dtype))
         self.register_buffer("running_var", np.ones(self.num_features, dtype=self.dtype))
+
+    @classmethod
+    def weight_shapes_from_config(cls, config):
+        arguments = constructor_arguments(cls, config)
+        where = cls.__name__
+        channels = (positive_int(arguments["num_features"], "num_features", where),)
+        float_dtype(arguments["dtype"], where)
+        names = ["weight", "bias"] * flag(arguments["affine"], "affine", where)
+        return {name: channels for name in names + ["running_mean", "running_var"]}
 
     def forward(self, x):
         x = cast_input(x, self.dtype)

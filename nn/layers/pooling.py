@@ -53,6 +53,10 @@ class _Pooling(Module):
     kind = None
     count_include_pad = True
 
+    @classmethod
+    def weight_shapes_from_config(cls, config):
+        return {}  # no parameters, no buffers
+
     def _set_geometry(self, rank, pool_size, strides, padding):
         where = self.label
         self.rank = positive_int(rank, "rank", where)
@@ -293,6 +297,10 @@ class _GlobalPooling(Module):
 
     reduce = None
     prefix = None
+
+    @classmethod
+    def weight_shapes_from_config(cls, config):
+        return {}  # no parameters, no buffers
 
     def __init__(self, keepdims=False, data_format=None, name=None):
         super().__init__(name=name)

@@ -19,6 +19,10 @@ class Flatten(Module):
     def forward(self, x):
         return flatten(x)
 
+    @classmethod
+    def weight_shapes_from_config(cls, config):
+        return {}  # no parameters, no buffers
+
     def get_config(self):
         shape = self.declared_input_shape
         return {"input_shape": None if shape is None else list(shape), "name": self.name}
