@@ -1,4 +1,5 @@
-"""Writing files safely: every file ``nn`` writes appears whole or not at all.
+"""Writing files safely (every file ``nn`` writes appears whole or not at all), and reading
+into memory that was sized beforehand.
 
 ``atomic_path(path)`` yields a fresh temporary file beside the destination; when the block ends
 without an error the temporary file is renamed onto the destination in one step, so a crash, a
@@ -16,9 +17,9 @@ import contextlib
 import os
 import tempfile
 from pathlib import Path
-from typing import Iterator
+from typing import BinaryIO, Iterator
 
-__all__ = ["atomic_path", "check_writable_directory"]
+__all__ = ["atomic_path", "check_writable_directory", "read_into"]
 
 
 @contextlib.contextmanager
@@ -73,3 +74,17 @@ def check_writable_directory(path: str | os.PathLike) -> Path:
             with contextlib.suppress(OSError):
                 made.rmdir()
     return directory
+
+
+def read_into(stream: BinaryIO, buffer) -> int:
+    """Fill ``buffer`` (a writable bytes-like object, e.g. a uint8 view of a numpy array) from
+    ``stream``; returns how many bytes were read (fewer when the stream ends first). Readers
+    size the buffer from a header they checked, so a stream never makes them allocate more."""
+    view = memoryview(buffer).cast("B") if len(memoryview(buffer)) else memoryview(b"")
+    filled = 0
+    while filled < len(view):
+        count = stream.readinto(view[filled:])
+        if not count:
+            break
+        filled += count
+    return filled
