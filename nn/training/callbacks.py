@@ -395,11 +395,27 @@ class ReduceLROnPlateau(Callback, _MonitorMixin):
 
 
 class TerminateOnNaN(Callback):
-    """Stop training as soon as an epoch's loss is NaN or infinite."""
+    """Stop training at the first batch whose loss is NaN or infinite (Keras's semantics).
+
+    ``fit`` ends the epoch right after that batch (its ``on_epoch_end`` callbacks still run) and
+    runs no further epoch. The batch's update has been applied, as in Keras. An epoch whose
+    logged loss is not finite stops training too (when the callback is driven per epoch).
+    """
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        self.stopped_at_batch = None
+
+    def on_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        loss = (logs or {}).get("loss")
+        if loss is not None and not math.isfinite(loss):
+            print(f"Batch {batch}: the loss is {loss}; stopping training")
+            self.stopped_at_batch = batch
+            self.model.stop_training = True
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         loss = (logs or {}).get("loss")
-        if loss is not None and not math.isfinite(loss):
+        if getattr(self, "stopped_at_batch", None) is None and loss is not None \
+                and not math.isfinite(loss):
             print(f"Epoch {epoch + 1}: the loss is {loss}; stopping training")
             self.model.stop_training = True
 

@@ -50,8 +50,9 @@ class Model(Module):
     """A module with the Keras training API: ``compile``, ``fit``, ``evaluate``, ``predict``,
     ``summary``, ``save``, ``save_weights`` and ``load_weights``.
 
-    After ``fit``, ``history`` holds the returned ``History``; a callback sets ``stop_training``
-    to end training after the current epoch.
+    After ``fit``, ``history`` holds the returned ``History``. A callback ends training by
+    setting ``stop_training``: in ``on_batch_end`` the epoch ends after that batch, in
+    ``on_epoch_end`` training ends after that epoch.
     """
 
     _compiled: CompiledState | None = None
@@ -211,6 +212,8 @@ class Model(Module):
                                                    **running.logs()})
             if show_progress:
                 reporter.batch_end(index + 1, running.logs)
+            if self.stop_training:  # a callback stopped training within the epoch
+                break
         return running.logs()
 
     def _train_batch(self, x_batch, y_batch, compiled, penalty) -> tuple[float, np.ndarray]:
