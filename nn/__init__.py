@@ -30,11 +30,11 @@ def __getattr__(name):
     import importlib
     if name == "optim":
         return importlib.import_module(".optim", __name__)
-    if name in ("load_model", "save_model"):
+    if name in ("load_model", "save_model", "ModelFileError"):
         return getattr(importlib.import_module(".serialization", __name__), name)
     raise AttributeError(f"module 'nn' has no attribute {name!r}")
 
 
 __all__ = ["Module", "Parameter", "Sequential", "ModuleList", "Model", "seed", "data", "functional",
            "initializers", "layers", "losses", "optim", "regularizers", "register_layer",
-           "layer_from_config", "layer_to_config", "load_model", "save_model"] + layers.__all__
+           "layer_from_config", "layer_to_config", "load_model", "save_model", "ModelFileError"] + layers.__all__

@@ -360,3 +360,10 @@ def test_sequential_from_config_does_not_build():
     rebuilt = layer_from_config(config)
     assert not rebuilt[1].built
     assert rebuilt.predict(np.zeros((1, 2, 3), np.float32)).shape == (1, 4)
+
+
+def test_the_error_class_is_importable_where_the_readme_says():
+    from nn.serialization import ModelFileError as from_serialization
+
+    assert nn.ModelFileError is from_serialization and issubclass(nn.ModelFileError, ValueError)
+    assert "ModelFileError" in nn.__all__
