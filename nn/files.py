@@ -32,6 +32,11 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     temporary file is removed and ``path`` is left exactly as it was.
     """
     target = Path(os.path.realpath(os.fspath(path)))
+    if target.is_dir():
+        raise IsADirectoryError(f"cannot write {path}: it is a directory; give a file name")
+    if not target.parent.is_dir():
+        raise FileNotFoundError(f"cannot write {path}: the directory {target.parent} does not "
+                                "exist")
     fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     os.close(fd)
     temporary = Path(name)

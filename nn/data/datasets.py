@@ -160,6 +160,8 @@ def load_idx_dataset(
 
     ``names`` says how error messages refer to ``path`` and ``download`` (a command line passes
     its own option names)."""
+    if not isinstance(download, (bool, np.bool_)):
+        raise TypeError(f"load {source.title}: download must be True or False, got {download!r}")
     cache = cache_dir() / source.folder
     searched = search_dirs(source, path)
     directory = dataset_dir(source, path)

@@ -25,9 +25,24 @@ def stored_scalar(value, kind, name="value", where="load_state_dict"):
     return kind(value)
 
 
+def _number(owner, name, value):
+    """``value`` as a float; strings, booleans and other objects are refused, not converted."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer,
+                                                                     np.floating)):
+        raise ValueError(f"{type(owner).__name__}: {name} must be a number, got {value!r}")
+    return float(value)
+
+
+def flag(owner, name, value):
+    """``value`` as a bool (True, False or numpy's), or a ValueError naming the owner."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{type(owner).__name__}: {name} must be True or False, got {value!r}")
+    return bool(value)
+
+
 def non_negative(owner, name, value):
     """``value`` as a finite float >= 0, or a ValueError naming the owner and hyperparameter."""
-    value = float(value)
+    value = _number(owner, name, value)
     if not (value >= 0.0 and math.isfinite(value)):
         raise ValueError(f"{type(owner).__name__}: {name} must be a finite number >= 0, "
                          f"got {value}")
@@ -38,7 +53,7 @@ def optional_positive(owner, name, value):
     """None, or ``value`` as a float > 0 (else a ValueError naming the owner)."""
     if value is None:
         return None
-    value = float(value)
+    value = _number(owner, name, value)
     if not value > 0.0:
         raise ValueError(f"{type(owner).__name__}: {name} must be > 0 or None, got {value}")
     return value
@@ -46,7 +61,7 @@ def optional_positive(owner, name, value):
 
 def fraction(owner, name, value):
     """``value`` as a float in [0, 1), or a ValueError naming the owner and hyperparameter."""
-    value = float(value)
+    value = _number(owner, name, value)
     if not 0.0 <= value < 1.0:
         raise ValueError(f"{type(owner).__name__}: {name} must be in [0, 1), got {value}")
     return value
@@ -54,7 +69,7 @@ def fraction(owner, name, value):
 
 def positive(owner, name, value):
     """``value`` as a float > 0, or a ValueError naming the owner and hyperparameter."""
-    value = float(value)
+    value = _number(owner, name, value)
     if not (value > 0.0 and math.isfinite(value)):
         raise ValueError(f"{type(owner).__name__}: {name} must be a finite number > 0, "
                          f"got {value}")

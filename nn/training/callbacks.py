@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import inspect
 import math
+import numbers
 import os
 import warnings
 from typing import Callable, Iterable
@@ -180,8 +181,8 @@ class EarlyStopping(Callback, _MonitorMixin):
         restore_best_weights: bool = False,
     ) -> None:
         self._init_monitor("EarlyStopping", monitor, mode, min_delta)
-        if patience < 0:
-            raise ValueError(f"EarlyStopping: patience must be >= 0, got {patience}")
+        if isinstance(patience, bool) or not isinstance(patience, numbers.Integral) or patience < 0:
+            raise ValueError(f"EarlyStopping: patience must be >= 0, got {patience!r}")
         self.patience = int(patience)
         self.verbose = verbose
         self.baseline = baseline
@@ -256,7 +257,13 @@ class ModelCheckpoint(Callback, _MonitorMixin):
             if current is None or not self._is_improvement(current, self.best):
                 return
             self.best = current
-        path = self.filepath.format(epoch=epoch + 1, **logs)
+        try:
+            path = self.filepath.format(epoch=epoch + 1, **logs)
+        except (KeyError, IndexError, ValueError) as error:
+            available = ", ".join(["epoch", *sorted(logs)])
+            raise ValueError(f"ModelCheckpoint: cannot fill in filepath {self.filepath!r} "
+                             f"({type(error).__name__}: {error}); the fields available after "
+                             f"epoch {epoch + 1} are {available}") from None
         if self.save_weights_only:
             self.model.save_weights(path)
         else:

@@ -92,3 +92,46 @@ def test_predict_keeps_working_on_what_it_accepted():
 def test_fit_still_takes_lists_integers_and_booleans():
     history = model().fit(X.tolist(), Y.astype(np.int64), verbose=0, shuffle=np.bool_(True), seed=3)
     assert len(history.history["loss"]) == 1
+
+
+# ---------------------------------------------------------------------- around fit
+@pytest.mark.parametrize("make,message", [
+    (lambda: nn.optim.SGD(lr="0.1"), "SGD: lr must be a number, got '0.1'"),
+    (lambda: nn.optim.SGD(lr=True), "SGD: lr must be a number, got True"),
+    (lambda: nn.optim.SGD(clipvalue="a"), "SGD: clipvalue must be a number"),
+    (lambda: nn.optim.SGD(momentum=0.9, nesterov="yes"), "SGD: nesterov must be True or False"),
+    (lambda: nn.optim.Adam(amsgrad="no"), "Adam: amsgrad must be True or False"),
+    (lambda: nn.optim.RMSprop(centered=1), "RMSprop: centered must be True or False"),
+    (lambda: nn.training.callbacks.EarlyStopping(patience="a"), "EarlyStopping: patience"),
+])
+def test_settings_are_not_coerced_from_strings_or_truthiness(make, message):
+    with pytest.raises(ValueError, match=message):
+        make()
+
+
+def test_model_checkpoint_with_a_field_the_logs_lack_says_which_fields_exist(tmp_path):
+    checkpoint = nn.training.callbacks.ModelCheckpoint(str(tmp_path / "c-{val_los:.2f}.npz"),
+                                                       monitor="loss")
+    with pytest.raises(ValueError, match=r"cannot fill in filepath .*val_los.*epoch, accuracy, loss"):
+        model().fit(X, Y, verbose=0, callbacks=[checkpoint])
+
+
+@pytest.mark.parametrize("target,error,message", [
+    ("missing/m.npz", FileNotFoundError, "the directory .*missing does not exist"),
+    (".", IsADirectoryError, "it is a directory"),
+])
+def test_saving_where_no_file_can_go_names_the_path_not_a_temporary(tmp_path, target, error, message):
+    with pytest.raises(error, match=message) as caught:
+        model().save(tmp_path / target)
+    assert ".tmp" not in str(caught.value)
+    assert list(tmp_path.iterdir()) == []  # nothing left behind, here or beside the directory
+    assert not any(p.name.startswith(f".{tmp_path.name}.") for p in tmp_path.parent.iterdir())
+
+
+def test_batches_and_loaders_refuse_truthy_strings(tmp_path):
+    from nn.data import BatchIterator, load_mnist
+
+    with pytest.raises(TypeError, match="shuffle must be True or False"):
+        BatchIterator(np.zeros(4), shuffle="no")
+    with pytest.raises(TypeError, match="download must be True or False, got 'no'"):
+        load_mnist(path=tmp_path, download="no")
