@@ -31,17 +31,27 @@ class Sequential(Model):
     is built as soon as it is added (by running a batch of zeros), so all parameters exist before
     training starts. Supports ``len``, iteration and indexing (a slice gives a new ``Sequential``
     sharing the layers, whose ops keep the scope labels of this model).
+
+    Layers are registered under their positions (parameters read ``0.kernel``, as in PyTorch)
+    and carry Keras names (``dense``, ``dense_1``, ... unless given ``name=``), which must be
+    unique within the model; the model itself is ``sequential``, ``sequential_1``, ...
     """
 
     def __init__(self, *layers, name=None):
-        super().__init__()
-        self.name = name
+        super().__init__(name=name)
         self._layer_list = []
         for layer in _layer_args(layers, "Sequential"):
             self._append(layer)
         self._build_if_shape_known()
 
     def _append(self, layer):
+        for other in self._layer_list:
+            if other.name == layer.name and other is not layer:
+                raise ValueError(
+                    f"Sequential {self.name!r}: layer names must be unique, and {layer.name!r} is "
+                    f"already the name of layer {self._layer_list.index(other)} "
+                    f"({type(other).__name__}); pass another name= to the "
+                    f"{type(layer).__name__}")
         self.add_module(str(len(self._layer_list)), layer)
         self._layer_list.append(layer)
 

@@ -14,13 +14,16 @@ its ``scope``, which graph drawings use to cluster nodes by module.
 A module can be described as JSON (``get_config`` + the class name, see ``layer_to_config``) and
 rebuilt from it (``layer_from_config``) for every class decorated with ``register_layer``.
 """
+import contextlib
 import inspect
 from collections.abc import Mapping
 
 import numpy as np
 
 from autograd import Tensor, no_grad, scope
+from autograd.saved import writable
 
+from .naming import reserve, restoring_names, to_snake_case, unique_name
 from .validation import sample_shape, short_repr
 
 __all__ = ["Parameter", "Module", "register_layer", "layer_from_config", "layer_to_config",
@@ -72,7 +75,8 @@ class Module:
 
     Subclasses must call ``super().__init__()`` before assigning parameters, buffers or child
     modules. ``training`` (set recursively by ``train()`` / ``eval()``) switches layers such as
-    ``Dropout`` and ``BatchNorm`` between their training and inference behaviour.
+    ``Dropout`` and ``BatchNorm`` between their training and inference behaviour. ``name`` is
+    the one given, or a Keras-style automatic one (``dense``, ``dense_1``, ...; ``nn.naming``).
     """
 
     _local_name = ""  # the attribute name under which the parent registered this module
@@ -85,7 +89,11 @@ class Module:
         d["_buffers"] = {}
         d["_modules"] = {}
         d["training"] = True
-        d["name"] = name
+        if name is None:
+            name = unique_name(to_snake_case(type(self).__name__))
+        elif not isinstance(name, str) or not name:
+            raise TypeError(f"{type(self).__name__}: name must be a non-empty string, got {name!r}")
+        d["name"] = name  # Keras-style: given, or automatic (dense, dense_1, ...; see nn.naming)
 
     # ------------------------------------------------------------------ running
     def forward(self, *args, **kwargs):
@@ -265,6 +273,19 @@ class Module:
         """Set inference mode (``train(False)``); returns self."""
         return self.train(False)
 
+    @contextlib.contextmanager
+    def mode(self, training):
+        """Context manager: the whole tree in training (True) or inference (False) mode inside
+        the block; on the way out every module gets back the mode it had before (modules may
+        differ, e.g. a frozen batch norm kept in eval mode inside a training model)."""
+        before = [(module, module.training) for module in self.modules()]
+        self.train(training)
+        try:
+            yield self
+        finally:
+            for module, training_before in before:
+                module.__dict__["training"] = training_before
+
     def zero_grad(self):
         """Forget the gradient of every parameter (``.grad = None``)."""
         for p in self.parameters():
@@ -285,6 +306,56 @@ class Module:
             first = next(self.named_parameters(), None)
             return Tensor(np.zeros((), dtype=np.float32 if first is None else first[1].dtype))
         return total
+
+    # ------------------------------------------------------------------ Keras-style weights
+    def _weight_arrays(self):
+        """``(dotted name, array)`` in Keras's order: module by module (tree order), each
+        module's parameters, then its buffers (a Dense: kernel, bias; a BatchNormalization:
+        gamma, beta, moving mean, moving variance)."""
+        seen = set()
+        for path, module in self.named_modules():
+            own = [(name, p.data) for name, p in module._parameters.items()]
+            own += list(module._buffers.items())
+            for name, array in own:
+                if id(array) not in seen:
+                    seen.add(id(array))
+                    yield (f"{path}.{name}" if path else name), array
+
+    def get_weights(self):
+        """Copies of every parameter and buffer as a list of numpy arrays, in Keras's order
+        (module by module: parameters, then buffers), as ``keras.Model.get_weights``."""
+        return [array.copy() for _, array in self._weight_arrays()]
+
+    def set_weights(self, weights):
+        """Copy the arrays of ``weights`` (a list in ``get_weights`` order) into the parameters
+        and buffers, in place. Their number and shapes must match; nothing changes otherwise."""
+        targets = list(self._weight_arrays())
+        where = f"{type(self).__name__} {self.name!r}.set_weights"
+        if isinstance(weights, (str, bytes, dict)) or not hasattr(weights, "__len__"):
+            raise TypeError(f"{where}: expected a list of arrays, got {type(weights).__name__}")
+        if len(weights) != len(targets):
+            raise ValueError(f"{where}: expected {len(targets)} arrays ("
+                             + ", ".join(name for name, _ in targets) + f"), got {len(weights)}")
+        arrays = []
+        for (name, target), value in zip(targets, weights):
+            array = np.asarray(value.data if isinstance(value, Tensor) else value)
+            if array.shape != target.shape:
+                raise ValueError(f"{where}: {name} has shape {target.shape}, the array given "
+                                 f"for it has shape {array.shape}")
+            if array.dtype.kind not in "fiub":
+                raise TypeError(f"{where}: {name} needs numbers, got dtype {array.dtype}")
+            arrays.append(array)
+        for (_, target), array in zip(targets, arrays):
+            target[...] = array
+
+    def count_params(self):
+        """The number of scalars in all parameters and buffers (Keras's ``count_params``:
+        trainable and non-trainable). The module must be built."""
+        if not all(m.built for m in self.modules()):
+            raise ValueError(f"{type(self).__name__} {self.name!r}.count_params: the layer is not "
+                             "built yet (its weight shapes wait for the first input); call "
+                             "build(input_shape) or run a batch through it first")
+        return sum(array.size for _, array in self._weight_arrays())
 
     # ------------------------------------------------------------------ saving and loading
     def state_dict(self):
@@ -336,7 +407,8 @@ class Module:
                     "or call build(input_shape) first)")
             raise ValueError(f"load_state_dict into {type(self).__name__}: " + " | ".join(problems) + hint)
         for name, array in arrays.items():
-            targets[name][...] = array
+            with writable(targets[name]):  # arrays a graph saved are read-only until then
+                targets[name][...] = array
         return LoadResult(missing, unexpected)
 
     # ------------------------------------------------------------------ description
@@ -395,8 +467,6 @@ def _loadable(value, target):
         return None, f"expected shape {target.shape}, got {array.shape}"
     if array.dtype.kind not in "fiu" or not np.can_cast(array.dtype, target.dtype, "same_kind"):
         return None, f"dtype {array.dtype} cannot be stored in this {target.dtype} array"
-    if not target.flags.writeable:
-        return None, "the target array is read-only"
     with np.errstate(over="ignore", invalid="ignore"):
         array = array.astype(target.dtype, copy=True)
     if array.dtype.kind == "f" and not np.isfinite(array).all():
@@ -426,18 +496,30 @@ def register_layer(cls):
 
 
 def layer_to_config(layer):
-    """``{'class_name': ..., 'config': layer.get_config()}`` for a registered layer class."""
+    """``{'class_name': ..., 'config': layer.get_config(), 'name': layer.name}`` for a registered
+    layer class (``name`` saves the layer's name also for classes whose config has none)."""
     name = type(layer).__name__
     if _LAYER_CLASSES.get(name) is not type(layer):
         raise ValueError(f"layer_to_config: {name} is not registered; decorate the class with "
                          "nn.module.register_layer to save it as JSON")
-    return {"class_name": name, "config": layer.get_config()}
+    return {"class_name": name, "config": layer.get_config(), "name": layer.name}
 
 
 def layer_from_config(config):
-    """Rebuild a layer from ``{'class_name': ..., 'config': {...}}`` (see ``layer_to_config``)."""
+    """Rebuild a layer from ``{'class_name': ..., 'config': {...}, 'name': ...}`` (see
+    ``layer_to_config``); the saved name is restored, and automatic names made later skip it."""
     cls, arguments = _described_class(config)
-    return cls.from_config(arguments)
+    saved_name = config.get("name") or arguments.get("name")
+    if not saved_name:  # a file from before layers had names: they get automatic ones
+        return cls.from_config(arguments)
+    if not isinstance(saved_name, str):
+        raise ValueError(f"layer_from_config: the name of a {config['class_name']} must be a "
+                         f"string, got {short_repr(saved_name)}")
+    with restoring_names():
+        layer = cls.from_config(arguments)
+    layer.name = saved_name
+    reserve(saved_name)  # layers made after loading get names of their own
+    return layer
 
 
 def weight_shapes_from_config(config):

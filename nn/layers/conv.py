@@ -15,7 +15,6 @@ Unlike Keras, whose default ``data_format`` is channels last ``(N, *spatial, C)`
 here is channels first, as in PyTorch: a batch of grey 28x28 images is ``(N, 1, 28, 28)``.
 """
 import math
-from collections import Counter
 
 import numpy as np
 
@@ -24,6 +23,7 @@ from autograd import conv
 from .. import initializers
 from ..functional import cast_input
 from ..module import Module, Parameter, register_layer
+from ..naming import unique_name
 from . import activations
 from ..validation import (constructor_arguments, flag, float_dtype, int_tuple, positive_int,
                           sample_shape, spatial_axes_names)
@@ -31,14 +31,6 @@ from ._weight_options import kernel_and_bias_penalties, set_weight_options, weig
 
 __all__ = ["ConvND", "Conv1D", "Conv2D", "Conv3D", "Conv1d", "Conv2d", "Conv3d"]
 
-_NAMES_USED = Counter()
-
-
-def unique_layer_name(prefix):
-    """Keras-style automatic layer names: ``prefix``, then ``prefix_1``, ``prefix_2``, ..."""
-    count = _NAMES_USED[prefix]
-    _NAMES_USED[prefix] += 1
-    return prefix if count == 0 else f"{prefix}_{count}"
 
 
 def _padding(value, rank, where):
@@ -174,9 +166,7 @@ class ConvND(_Convolution):
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
                  input_shape=None, input_channels=None, data_format=None, dtype=np.float32,
                  name=None):
-        super().__init__(name=name)
-        if name is None:
-            self.name = unique_layer_name(f"conv{rank}d")
+        super().__init__(name=unique_name(f"conv{rank}d") if name is None else name)
         self._set_geometry(rank, filters, kernel_size, strides, padding, dilation_rate, groups)
         _check_data_format(data_format, self.label)
         set_weight_options(self, activation, use_bias, kernel_initializer, bias_initializer,

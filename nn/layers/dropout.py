@@ -26,7 +26,7 @@ class Dropout(Module):
     def forward(self, x, training=None):
         """``training`` overrides the module's mode for this call (Keras's ``training=`` flag)."""
         active = self.training if training is None else training
-        return dropout(x, self.rate, active, self._rng)
+        return dropout(x, self.rate, active, rng=self._rng)
 
     @classmethod
     def weight_shapes_from_config(cls, config):

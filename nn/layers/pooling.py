@@ -22,8 +22,9 @@ import numpy as np
 from autograd import Tensor, avg_pool, global_avg_pool, global_max_pool, max_pool, pad
 
 from ..module import Module, register_layer
+from ..naming import unique_name
 from ..validation import flag, int_tuple, positive_int, spatial_axes_names
-from .conv import _check_data_format, unique_layer_name
+from .conv import _check_data_format
 
 __all__ = ["MaxPoolND", "MaxPool1D", "MaxPool2D", "MaxPool3D", "MaxPooling1D", "MaxPooling2D",
            "MaxPooling3D", "AvgPoolND", "AvgPool1D", "AvgPool2D", "AvgPool3D", "AveragePooling1D",
@@ -124,9 +125,7 @@ class _KerasPooling(_Pooling):
 
     def __init__(self, rank, pool_size=2, strides=None, padding="valid", data_format=None,
                  name=None):
-        super().__init__(name=name)
-        if name is None:
-            self.name = unique_layer_name(f"{self.kind}_pool{rank}d")
+        super().__init__(name=unique_name(f"{self.kind}_pool{rank}d") if name is None else name)
         self._set_geometry(rank, pool_size, strides, padding)
         _check_data_format(data_format, self.label)
 
@@ -303,9 +302,7 @@ class _GlobalPooling(Module):
         return {}  # no parameters, no buffers
 
     def __init__(self, keepdims=False, data_format=None, name=None):
-        super().__init__(name=name)
-        if name is None:
-            self.name = unique_layer_name(self.prefix)
+        super().__init__(name=unique_name(self.prefix) if name is None else name)
         _check_data_format(data_format, self.label)
         self.keepdims = flag(keepdims, "keepdims", self.label)
 

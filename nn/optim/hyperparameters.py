@@ -4,6 +4,9 @@ import math
 
 import numpy as np
 
+__all__ = ["stored_scalar", "non_negative", "optional_positive", "fraction", "positive",
+           "at_least"]
+
 
 def stored_scalar(value, kind, name="value", where="load_state_dict"):
     """``value`` (maybe a 0-d array from ``np.load``) as a Python ``kind`` (str, bool, int or

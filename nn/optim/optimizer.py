@@ -16,6 +16,8 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from autograd.saved import writable
+
 from .clipping import global_norm, grad_array, parameter_list, sum_of_squares
 from .hyperparameters import non_negative, optional_positive, stored_scalar
 
@@ -170,7 +172,8 @@ class Optimizer:
         update = self._update
         for slot, data, grad in work:
             slot.step += 1
-            update(slot, data, grad, lr)
+            with writable(data):  # may be held by a recorded op; its backward would then refuse
+                update(slot, data, grad, lr)
 
     def _update(self, slot, w, g, lr):
         raise NotImplementedError(f"{type(self).__name__} does not implement _update")

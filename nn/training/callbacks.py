@@ -20,6 +20,8 @@ import os
 import warnings
 from typing import Callable, Iterable
 
+from .progress import plural
+
 __all__ = [
     "Callback",
     "CallbackList",
@@ -217,7 +219,8 @@ class EarlyStopping(Callback, _MonitorMixin):
             if self.verbose:
                 print(
                     f"Epoch {epoch + 1}: early stopping ({self.monitor} has not improved for "
-                    f"{self.wait} epochs; best {self.best:.4f} at epoch {self.best_epoch + 1})"
+                    f"{plural(self.wait, 'epoch')}; best {self.best:.4f} at epoch "
+                    f"{self.best_epoch + 1})"
                 )
 
 
@@ -467,4 +470,23 @@ class CSVLogger(Callback):
             self._file = None
 
 
-from .history import History  # noqa: E402  (History subclasses Callback, defined above)
+class History(Callback):
+    """Records every epoch's logs.
+
+    ``history`` maps each logged name (``loss``, metrics, ``val_loss``, ...) to a list with one
+    value per epoch; ``epoch`` lists the epoch numbers (from 0) in the same order. ``fit`` puts
+    a fresh one last in its callback list (so it sees what other callbacks add to the logs,
+    such as ``lr``) and also stores it as ``model.history``.
+    """
+
+    def __init__(self) -> None:
+        self.history: dict[str, list[float]] = {}
+        self.epoch: list[int] = []
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        self.epoch.append(epoch)
+        for name, value in (logs or {}).items():
+            self.history.setdefault(name, []).append(value)
+
+    def __repr__(self) -> str:
+        return f"History(epochs={len(self.epoch)}, keys={list(self.history)})"

@@ -17,6 +17,8 @@ validation (this matters for ``Dropout`` and ``BatchNorm``).
 
 from __future__ import annotations
 
+import contextlib
+
 import os
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
@@ -29,8 +31,7 @@ from autograd import Tensor, no_grad
 from ..data import BatchIterator
 from ..module import Module
 from . import metrics as metrics_module
-from .callbacks import Callback, CallbackList
-from .history import History
+from .callbacks import Callback, CallbackList, History
 from .progress import ProgressReporter
 
 __all__ = ["Model"]
@@ -66,20 +67,23 @@ class Model(Module):
         ``'categorical_crossentropy'``, ...) or objects; ``metrics`` a list of names
         (``'accuracy'``/``'acc'``, ``'mse'``, ``'mae'``), ``Metric`` objects or functions.
 
-        An optimizer given by name is created here with its default hyperparameters and receives
-        the model's parameters when training starts (so layers built lazily are included).
+        An optimizer given by name is Keras's (``'rmsprop'`` puts eps inside the square root, see
+        ``nn.optim.RMSprop``), created here with its default hyperparameters; it receives the
+        model's parameters when training starts (so layers built lazily are included). Every
+        name is checked here: a misspelled optimizer, loss or metric fails now, listing the known
+        names, rather than in ``fit``; the model is left as it was.
         """
         from .. import losses, optim  # imported here: optim is loaded on first use
 
         if loss is None:
             raise ValueError("compile: a loss is required, e.g. loss='categorical_crossentropy'")
-        optimizer = optim.get(optimizer)
-        loss_fn = _keras_order(losses.get(loss))
+        optimizer = _resolved("optimizer", optim.get, optimizer)
+        loss_fn = _keras_order(_resolved("loss", losses.get, loss))
         if metrics is None:
             metrics = []
         elif isinstance(metrics, (str, metrics_module.Metric)) or callable(metrics):
             metrics = [metrics]
-        resolved = [metrics_module.get(m) for m in metrics]
+        resolved = [_resolved("metrics", metrics_module.get, m) for m in metrics]
         names = [m.name for m in resolved]
         if len(set(names)) != len(names):
             raise ValueError(f"compile: metric names must be unique, got {names}")
@@ -173,27 +177,26 @@ class Model(Module):
         history = History()
         callback_list = CallbackList([*callbacks, history], model=self)
         reporter = ProgressReporter(verbose, len(batches))
-        previous_modes = _modes(self)
         self.stop_training = False
         self.history = history
         logs: dict = {}
         callback_list.on_train_begin()
-        try:
-            for epoch in range(initial_epoch, epochs):
-                self.train()
-                callback_list.on_epoch_begin(epoch)
-                reporter.begin(f"Epoch {epoch + 1}/{epochs}")
-                logs = self._train_epoch(batches, compiled, reporter, callback_list)
-                if validation is not None:
-                    results = self._evaluate_arrays(*validation, batch_size, None)
-                    logs.update((f"val_{name}", value) for name, value in results.items())
-                reporter.end(logs)
-                callback_list.on_epoch_end(epoch, logs)
-                if self.stop_training:
-                    break
-        finally:
-            reporter.close()
-            _restore_modes(previous_modes)
+        with self.mode(True):  # each epoch sets training mode again; the modes are restored after
+            try:
+                for epoch in range(initial_epoch, epochs):
+                    self.train()
+                    callback_list.on_epoch_begin(epoch)
+                    reporter.begin(f"Epoch {epoch + 1}/{epochs}")
+                    logs = self._train_epoch(batches, compiled, reporter, callback_list)
+                    if validation is not None:
+                        results = self._evaluate_arrays(*validation, batch_size, None)
+                        logs.update((f"val_{name}", value) for name, value in results.items())
+                    reporter.end(logs)
+                    callback_list.on_epoch_end(epoch, logs)
+                    if self.stop_training:
+                        break
+            finally:
+                reporter.close()
         callback_list.on_train_end(logs)
         return history
 
@@ -243,12 +246,8 @@ class Model(Module):
         compiled = self._require_compiled("train_on_batch")
         x, y = self._prepare("train_on_batch", x, y)
         self._prepare_optimizer(compiled, x)
-        previous_modes = _modes(self)
-        self.train()
-        try:
+        with self.mode(True):
             loss_value, y_pred = self._train_batch(x, y, compiled, self._penalty_function())
-        finally:
-            _restore_modes(previous_modes)
         results = {"loss": loss_value}
         for metric in compiled.metrics:
             metric.reset_state()
@@ -402,15 +401,19 @@ class Model(Module):
         return self._prepare("fit (validation_data)", *validation_data)
 
     # ------------------------------------------------------------------ description and files
-    def summary(self, input_shape=None, print_fn=print) -> str:
-        """Print (with ``print_fn``; None prints nothing) and return a Keras-like table of the
-        layers with their output shapes and parameter counts."""
+    def summary(self, input_shape=None, print_fn=None) -> None:
+        """Print a Keras-like table of the layers (``dense (Dense)``) with their output shapes
+        and parameter counts, after a line with the model's name, and the totals: total,
+        trainable and non-trainable parameters.
+
+        Returns None, as Keras does (so Jupyter shows the table once). ``print_fn`` receives the
+        whole text instead of ``print`` (as in Keras 3), e.g. ``lines.append`` to keep it;
+        ``nn.training.summary.model_summary(model)`` returns it. ``input_shape`` is one sample's
+        shape, needed only when neither a layer nor a previous call has told the model.
+        """
         from .summary import model_summary
 
-        text = model_summary(self, input_shape)
-        if print_fn is not None:
-            print_fn(text)
-        return text
+        (print if print_fn is None else print_fn)(model_summary(self, input_shape))
 
     def save(self, path: str | os.PathLike, include_optimizer: bool = True) -> None:
         """Write the architecture, weights and compile settings (and, with ``include_optimizer``,
@@ -453,16 +456,23 @@ class _RunningLoss:
         return logs
 
 
+def _resolved(argument: str, get: Callable, value):
+    """``get(value)``, with a failure reported as compile's, naming the argument."""
+    try:
+        return get(value)
+    except (ValueError, TypeError) as error:
+        raise type(error)(f"compile: {argument}={value!r}: {error}") from None
+
+
 def _as_results(results: dict):
     values = list(results.values())
     return values[0] if len(values) == 1 else values
 
 
 def _keras_order(loss):
-    """Losses are called ``loss(y_true, y_pred)``; PyTorch-style ones take ``(input, target)``."""
-    from .. import losses
-
-    if isinstance(loss, losses._TorchStyleLoss):
+    """Losses are called ``loss(y_true, y_pred)``; PyTorch-style ones take ``(input, target)``
+    (their ``prediction_first`` is True)."""
+    if getattr(loss, "prediction_first", False):
         torch_style = loss
 
         def keras_order(y_true, y_pred):
@@ -539,29 +549,8 @@ def _check_verbose(where: str, verbose) -> None:
         raise ValueError(f"{where}: verbose must be 0, 1 or 2, got {verbose!r}")
 
 
-def _modes(model: Module) -> list:
-    return [(m, m.training) for m in model.modules()]
-
-
-def _restore_modes(modes: list) -> None:
-    for module, mode in modes:
-        module.__dict__["training"] = mode
-
-
-class _inference:
-    """Context manager: inference mode and no graph, restoring every module's mode afterwards."""
-
-    def __init__(self, model: Module) -> None:
-        self.model = model
-
-    def __enter__(self):
-        self.modes = _modes(self.model)
-        self.model.eval()
-        self.no_grad = no_grad()
-        self.no_grad.__enter__()
-        return self
-
-    def __exit__(self, *exc):
-        self.no_grad.__exit__(*exc)
-        _restore_modes(self.modes)
-        return False
+@contextlib.contextmanager
+def _inference(model: Module):
+    """Inference mode and no graph inside the block; every module's mode is restored after."""
+    with model.mode(False), no_grad():
+        yield

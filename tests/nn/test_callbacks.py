@@ -11,7 +11,7 @@ from nn.serialization import load_model
 from nn.training.callbacks import (CSVLogger, Callback, CallbackList, EarlyStopping,
                                    LearningRateScheduler, ModelCheckpoint, ReduceLROnPlateau,
                                    TerminateOnNaN)
-from nn.training.history import History
+from nn.training.callbacks import History
 
 
 def compiled_model(lr=1e-3, seed=0):

@@ -11,7 +11,7 @@ import pytest
 
 import nn
 from nn import cli
-from nn.models import build_model, model_names, model_spec, register_model
+from nn.models import MODELS, build_model
 from nn.serialization import load_model
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -138,12 +138,12 @@ def _train_args(*argv):
 
 def test_each_model_brings_its_training_defaults_and_the_command_line_wins():
     train, args = _train_args()
-    assert train.training_settings(args, model_spec("mlp")) == {
+    assert train.training_settings(args, MODELS["mlp"]) == {
         "optimizer": "rmsprop", "epochs": 5, "lr_decay": 1.0}
-    assert train.training_settings(args, model_spec("cnn")) == {
+    assert train.training_settings(args, MODELS["cnn"]) == {
         "optimizer": "adam", "epochs": 8, "lr_decay": 0.7}
     _, args = _train_args("--optimizer", "sgd", "--epochs", "2", "--lr-decay", "1")
-    assert train.training_settings(args, model_spec("cnn")) == {
+    assert train.training_settings(args, MODELS["cnn"]) == {
         "optimizer": "sgd", "epochs": 2, "lr_decay": 1.0}
 
 
@@ -164,22 +164,12 @@ def test_lr_decay_multiplies_the_learning_rate_after_every_epoch(tmp_path, capsy
     np.testing.assert_allclose(seen, [0.02, 0.01, 0.005])
 
 
-def test_register_model_rejects_unknown_training_settings():
-    with pytest.raises(ValueError, match=r"unknown training settings \['lr'\]"):
-        register_model("broken", training={"lr": 0.1})
-
-
 def test_help_lists_the_commands(capsys):
     with pytest.raises(SystemExit) as exit_info:
         cli.main(["--help"])
     assert exit_info.value.code == 0
     out = capsys.readouterr().out
     assert "train" in out
-
-
-def test_absent_command_modules_are_skipped(monkeypatch):
-    monkeypatch.setattr(cli, "COMMANDS", ("train", "not_written_yet"))
-    assert list(cli.available_commands()) == ["train"]
 
 
 def test_python_dash_m_nn(tmp_path):
@@ -198,27 +188,24 @@ def test_mlp_is_the_seed_recipe():
     dense = [layer for layer in model]
     assert [(type(d).__name__, d.units) for d in dense] == [("Dense", 512), ("Dense", 10)]
     assert sum(p.size for p in model.parameters()) == 407_050
-    assert model_spec("mlp").input_layout == "flat"
+    assert MODELS["mlp"].input_layout == "flat"
     small = build_model("mlp", (2,), 2, hidden_units=(16, 16))
     assert [p.shape for p in small.parameters()][::2] == [(2, 16), (16, 16), (16, 2)]
 
 
-def test_registry_accepts_new_models(monkeypatch):
-    registry = dict(nn.models._REGISTRY)
-    monkeypatch.setattr(nn.models, "_REGISTRY", registry)
-
-    @register_model("tiny", input_layout="images")
+def test_the_model_table_accepts_new_models(monkeypatch):
     def tiny(input_shape, num_classes, **_):
         return nn.Sequential([nn.Flatten(), nn.Dense(num_classes, activation="softmax")])
 
-    assert "tiny" in model_names()
-    assert model_spec("tiny").input_layout == "images"
+    monkeypatch.setitem(MODELS, "tiny", nn.models.ModelEntry(tiny, "images"))
     model = build_model("tiny", (1, 4, 4), 3)
     assert model.predict(np.zeros((2, 1, 4, 4), np.float32)).shape == (2, 3)
     with pytest.raises(ValueError, match="unknown model 'huge'.*mlp"):
         build_model("huge", (2,), 2)
-    with pytest.raises(ValueError, match="input_layout"):
-        register_model("bad", input_layout="nchw")
+
+
+def test_every_model_has_a_known_input_layout():
+    assert {entry.input_layout for entry in MODELS.values()} <= {"flat", "images"}
 
 
 # ---------------------------------------------------------------------- paths given on the command line

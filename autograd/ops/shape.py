@@ -5,13 +5,19 @@ broadcast by summing over the broadcast axes (``unbroadcast``, used by every bro
 """
 import numpy as np
 
-from ..primitive import primitive, primitive_vjp_all
-from ..tensor import Tensor
+from ..primitive import nondifferentiable, primitive, primitive_vjp_all
+
+__all__ = ["reshape", "broadcast_to", "transpose", "swapaxes", "squeeze", "expand_dims", "flatten",
+           "flip", "concatenate", "stack", "split", "pad", "astype"]
 
 
-def unbroadcast(g, shape):
-    """Sum ``g`` over the axes that broadcasting added or stretched, so it has ``shape``."""
-    if g.shape == shape:
+def unbroadcast(g, target):
+    """Sum ``g`` over the axes that broadcasting added or stretched, so that it has the shape of
+    ``target`` (an operand: array, number, Tensor or Value; or a shape tuple)."""
+    if type(target) is float:  # a scalar-engine operand: nothing was broadcast
+        return g
+    shape = target if type(target) is tuple else getattr(target, "shape", ())
+    if getattr(g, "shape", ()) == shape:
         return g
     lead = g.ndim - len(shape)
     stretched = tuple(lead + i for i, n in enumerate(shape) if n == 1 and g.shape[lead + i] != 1)
@@ -25,6 +31,10 @@ def normalize_axes(axis, ndim, op):
     """``axis`` (None, int or tuple, negatives allowed) as a sorted tuple of non-negative axes."""
     if axis is None:
         return tuple(range(ndim))
+    if isinstance(axis, (bool, np.bool_)) or not (
+            isinstance(axis, (int, np.integer)) or (isinstance(axis, (tuple, list)) and all(
+                isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in axis))):
+        raise TypeError(f"{op}: axis must be None, an int or a tuple of ints, got {axis!r}")
     axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
     result = []
     for a in axes:
@@ -71,7 +81,7 @@ def broadcast_to(x, shape):
         raise ValueError(f"broadcast_to: cannot broadcast shape {np.shape(x)} to {tuple(shape)}") from None
 
 
-broadcast_to.defvjp(lambda g, ans, x, shape: unbroadcast(g, x.shape))
+broadcast_to.defvjp(lambda g, ans, x, shape: unbroadcast(g, x))
 
 
 @primitive
@@ -129,6 +139,16 @@ def expand_dims(x, axis):
 expand_dims.defvjp(lambda g, ans, x, axis: reshape(g, x.shape))
 
 
+@primitive
+def flip(x, axis=None):
+    """Reverse the order of the elements along ``axis`` (an int, a tuple, or None for all axes)."""
+    normalize_axes(axis, np.ndim(x), "flip")
+    return np.flip(x, axis)
+
+
+flip.defvjp(lambda g, ans, x, axis=None: flip(g, axis))
+
+
 def flatten(x, start_axis=0, end_axis=-1):
     """Merge the axes ``start_axis..end_axis`` (all, by default) into one."""
     shape = x.shape
@@ -176,6 +196,8 @@ def concatenate(tensors, axis=0):
 
 
 def _stack_forward(*xs, axis=0):
+    if not xs:
+        raise ValueError("stack: needs at least one tensor")
     shapes = {np.shape(x) for x in xs}
     if len(shapes) != 1:
         raise ValueError(f"stack: all tensors must have the same shape, got {sorted(shapes)}")
@@ -229,7 +251,7 @@ def pad(x, pad_width, constant_values=0):
     """Pad with a constant (numpy's ``pad_width`` forms: int, (before, after), per-axis pairs)."""
     widths = _pad_width(pad_width, np.ndim(x))
     if np.ndim(x) == 0:  # no axis to pad (numpy's pad rejects the empty width table)
-        return np.array(x)
+        return np.asanyarray(x).copy()
     return np.pad(x, widths, mode="constant", constant_values=constant_values)
 
 
@@ -243,17 +265,25 @@ pad.defvjp(_pad_vjp)
 
 @primitive(name="astype")
 def _astype_float(x, dtype):
-    return np.asarray(x).astype(dtype)
+    return np.asanyarray(x).astype(dtype)
 
 
 _astype_float.defvjp(lambda g, ans, x, dtype: astype(g, x.dtype))
 
 
+_astype_exact = nondifferentiable(lambda x, dtype: np.asanyarray(x).astype(dtype), "astype")
+
+
+def _check_numeric(dtype):
+    dtype = np.dtype(dtype)
+    if dtype.kind not in "biufc":
+        raise TypeError(f"astype: a tensor holds numbers or booleans, not dtype {dtype}")
+    return dtype
+
+
 def astype(x, dtype):
     """``x`` converted to ``dtype``; the gradient is converted back. Converting to an integer or
     bool dtype ends the graph: such tensors cannot require grad."""
-    if np.issubdtype(np.dtype(dtype), np.inexact):
+    if np.issubdtype(_check_numeric(dtype), np.inexact):
         return _astype_float(x, dtype)
-    data = x.data if isinstance(x, Tensor) else x
-    converted = np.asarray(data).astype(dtype)
-    return Tensor(converted) if isinstance(x, Tensor) else converted
+    return _astype_exact(x, dtype)

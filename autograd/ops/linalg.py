@@ -11,6 +11,8 @@ import numpy as np
 from ..primitive import primitive
 from .shape import swapaxes, unbroadcast
 
+__all__ = ["matmul", "dot", "affine", "linear"]
+
 
 def _mismatch(op, xs, ys):
     """Why ``op`` cannot multiply operands of shapes ``xs`` and ``ys`` (numpy's matmul rules)."""
@@ -37,20 +39,20 @@ def _matmul_dx(g, ans, x, y):
     if y.ndim == 1:
         if x.ndim == 1:
             return g * y
-        return unbroadcast(g[..., None] * y, x.shape)
+        return unbroadcast(g[..., None] * y, x)
     if x.ndim == 1:
-        return unbroadcast(matmul(y, g[..., None])[..., 0], x.shape)
-    return unbroadcast(matmul(g, swapaxes(y, -1, -2)), x.shape)
+        return unbroadcast(matmul(y, g[..., None])[..., 0], x)
+    return unbroadcast(matmul(g, swapaxes(y, -1, -2)), x)
 
 
 def _matmul_dy(g, ans, x, y):
     if x.ndim == 1:
         if y.ndim == 1:
             return g * x
-        return unbroadcast(x[:, None] * g[..., None, :], y.shape)
+        return unbroadcast(x[:, None] * g[..., None, :], y)
     if y.ndim == 1:
-        return unbroadcast(matmul(swapaxes(x, -1, -2), g[..., None])[..., 0], y.shape)
-    return unbroadcast(matmul(swapaxes(x, -1, -2), g), y.shape)
+        return unbroadcast(matmul(swapaxes(x, -1, -2), g[..., None])[..., 0], y)
+    return unbroadcast(matmul(swapaxes(x, -1, -2), g), y)
 
 
 matmul.defvjp(_matmul_dx, _matmul_dy)
@@ -64,7 +66,7 @@ def dot(x, y):
 def _dense(op, x, weight, bias, transposed):
     """``x @ weight + bias`` (``x @ weight.T + bias`` when ``transposed``), checked; the bias
     goes into the fresh product, which saves a pass and an array over matmul-then-add."""
-    weight = np.asarray(weight)
+    weight = np.asanyarray(weight)
     units = weight.shape[0] if transposed else weight.shape[-1]
     if weight.ndim != 2 or (bias is not None and np.shape(bias) != (units,)):
         expected = "weight (out, in)" if transposed else "kernel (in, out)"
@@ -90,7 +92,7 @@ def _rows(a):
 
 def _dense_dbias(g, *_, **__):
     rows = _rows(g)
-    if type(rows) is np.ndarray:
+    if isinstance(rows, np.ndarray):
         return np.ones(len(rows), dtype=rows.dtype) @ rows  # a matrix-vector product beats sum(axis=0)
     return rows.sum(axis=0)
 

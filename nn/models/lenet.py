@@ -1,6 +1,6 @@
-"""Convolutional model builders for the ``lucidgrad train`` command.
+"""The LeNet-style convolutional network (``--model cnn`` of ``lucidgrad train``).
 
-``cnn`` is a LeNet-style network for channels-first grey images ``(1, 28, 28)`` (defaults)::
+It is a LeNet-style network for channels-first grey images ``(1, 28, 28)`` (defaults)::
 
     Conv2D(16, 5, relu) MaxPool(2) BatchNorm   ->  (16, 12, 12)
     Conv2D(32, 5, relu) MaxPool(2) BatchNorm   ->  (32, 4, 4)
@@ -11,14 +11,12 @@ learning rate by 0.7 after every epoch: about 99.3% on MNIST and 91% on Fashion-
 decay settles the epoch-to-epoch swings of a constant rate (about 0.1 point on MNIST, 1 point
 on Fashion-MNIST).
 """
-from .containers import Sequential
-from .layers import BatchNormalization, Conv2D, Dense, Dropout, Flatten, MaxPool2D, ReLU
-from .models import register_model
+from ..containers import Sequential
+from ..layers import BatchNormalization, Conv2D, Dense, Dropout, Flatten, MaxPool2D, ReLU
 
 __all__ = ["lenet"]
 
 
-@register_model("cnn", input_layout="images", training={"optimizer": "adam", "epochs": 8, "lr_decay": 0.7})
 def lenet(input_shape, num_classes, filters=(16, 32), kernel_size=5, padding="valid",
           dense_units=256, batch_norm=True, bn_after_pool=True, bn_momentum=0.9, dropout=0.25,
           **_):

@@ -1,7 +1,10 @@
 """Tensor factories and the seedable random generator."""
 import numpy as np
 
-from ..tensor import Tensor
+from .tensor import Tensor
+
+__all__ = ["tensor", "zeros", "ones", "full", "arange", "eye", "rand", "randn", "zeros_like",
+           "ones_like", "full_like", "rand_like", "randn_like", "seed", "generator"]
 
 _generator = np.random.default_rng()
 

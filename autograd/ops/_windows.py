@@ -164,12 +164,12 @@ class Windows:
         first = padded.ndim - trailing - d
         shape, strides = padded.shape, padded.strides
         spatial_strides = strides[first:first + d]
-        return as_strided(
+        return as_strided(  # subok: a traced array stays traced (see autograd.capture)
             padded,
             shape[:first] + self.kernel + self.out + shape[first + d:],
             strides[:first] + tuple(s * t for s, t in zip(spatial_strides, self.dilation))
             + tuple(s * t for s, t in zip(spatial_strides, self.stride)) + strides[first + d:],
-            writeable=False)
+            subok=True, writeable=False)
 
 
 def pad_spatial(x, padding, value=0, trailing=0):
@@ -196,7 +196,7 @@ def empty_in_layout(shape, like, dtype):
     """An uninitialised array of ``shape`` whose axes are laid out in memory in the same order
     as those of ``like`` (same number of axes), so elementwise work between them streams."""
     order = _axis_order(like)
-    return np.empty([shape[axis] for axis in order], dtype=dtype).transpose(np.argsort(order))
+    return np.empty([shape[axis] for axis in order], dtype=dtype, like=like).transpose(np.argsort(order))
 
 
 def in_layout(x, like):

@@ -1,18 +1,29 @@
-"""Elementwise functions, each followed by its derivative (a VJP in terms of ``g``, the output
-``ans`` and the input ``x``). Kinks follow the subgradient table in ``autograd.value``.
+"""Elementwise functions, for Tensors and Values alike, each followed by its derivative (a VJP in
+terms of ``g``, the output ``ans`` and the input ``x``). Kinks and domain edges follow one
+subgradient table, for both engines:
+
+    relu(0)' = 0            leaky_relu(0)' = negative_slope     abs(0)' = 0
+    sqrt(0) = 0, sqrt'(0) = inf                                 log(0) = -inf, log'(0) = inf
+    maximum/minimum: on ties each operand receives half the gradient
 """
 import math
 
 import numpy as np
 
-from ..primitive import nondifferentiable, primitive
+from .. import scalar_math as sm
+from ..primitive import nondifferentiable, primitive, raw
 from .shape import unbroadcast
+
+__all__ = ["exp", "log", "log1p", "sqrt", "absolute", "abs", "tanh", "sin", "cos", "softplus", "relu",
+           "sigmoid", "sign", "erf", "leaky_relu", "elu", "gelu", "where", "clip", "maximum",
+           "minimum", "greater", "greater_equal", "less", "less_equal", "equal", "not_equal",
+           "logical_and", "logical_or", "logical_not", "isfinite", "isnan"]
 
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 _GELU_CUBIC = 0.044715
 
 
-def _unary(fn, name, doc, quiet=False):
+def _unary(fn, name, doc, scalar=None, quiet=False):
     """A one-operand primitive; ``quiet`` silences numpy's warnings for results that are IEEE
     values by design (log 0 = -inf, sqrt(-1) = nan, exp overflow = inf)."""
     if quiet:
@@ -22,19 +33,21 @@ def _unary(fn, name, doc, quiet=False):
     else:
         def forward(x):
             return fn(x)
-    forward.__name__, forward.__doc__ = name, doc
-    return primitive(forward)
+    forward.__name__, forward.__qualname__, forward.__doc__ = name, name, doc
+    return primitive(forward, scalar=scalar)
 
 
-exp = _unary(np.exp, "exp", "e ** x.", quiet=True)
-log = _unary(np.log, "log", "Natural logarithm (log 0 = -inf).", quiet=True)
+exp = _unary(np.exp, "exp", "e ** x.", sm.fexp, quiet=True)
+log = _unary(np.log, "log", "Natural logarithm (log 0 = -inf).", sm.flog, quiet=True)
 log1p = _unary(np.log1p, "log1p", "log(1 + x), accurate for small x.", quiet=True)
-sqrt = _unary(np.sqrt, "sqrt", "Square root.", quiet=True)
-absolute = _unary(np.abs, "abs", "|x| (derivative 0 at 0).")
-tanh = _unary(np.tanh, "tanh", "Hyperbolic tangent.")
-sin = _unary(np.sin, "sin", "Sine.")
-cos = _unary(np.cos, "cos", "Cosine.")
-softplus = _unary(lambda x: np.logaddexp(0, x), "softplus", "log(1 + exp(x)), stable for large |x|.")
+sqrt = _unary(np.sqrt, "sqrt", "Square root.", sm.fsqrt, quiet=True)
+absolute = _unary(np.abs, "abs", "|x| (derivative 0 at 0).", abs)
+tanh = _unary(np.tanh, "tanh", "Hyperbolic tangent.", math.tanh)
+sin = _unary(np.sin, "sin", "Sine.", sm.fsin)
+cos = _unary(np.cos, "cos", "Cosine.", sm.fcos)
+softplus = _unary(lambda x: np.logaddexp(0, x), "softplus", "log(1 + exp(x)), stable for large |x|.",
+                  sm.fsoftplus)
+abs = absolute
 _FILLED = {}
 
 
@@ -63,27 +76,30 @@ def _against_scalar(ufunc, x, y):
 
 
 def _relu(x):
-    return _against_scalar(np.maximum, np.asarray(x), 0)
+    return _against_scalar(np.maximum, np.asanyarray(x), 0)
 
 
-relu = _unary(_relu, "relu", "max(x, 0) (derivative 0 at 0).")
+relu = _unary(_relu, "relu", "max(x, 0) (derivative 0 at 0).", lambda x: 0.0 if x <= 0 else x)
 
 
 def _sigmoid(x):
+    x = np.asanyarray(x)
     e = np.exp(-np.abs(x))
     return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(np.result_type(x, np.float16), copy=False)
 
 
-sigmoid = _unary(_sigmoid, "sigmoid", "Logistic function 1 / (1 + exp(-x)), stable for large |x|.")
+sigmoid = _unary(_sigmoid, "sigmoid", "Logistic function 1 / (1 + exp(-x)), stable for large |x|.",
+                 sm.fsigmoid)
 
 sign = nondifferentiable(np.sign, "sign")
 _erf_scalar = np.frompyfunc(math.erf, 1, 1)
 
 
-@primitive
+@primitive(scalar=math.erf)
 def erf(x):
     """The error function (exact to machine precision)."""
-    return np.asarray(_erf_scalar(x), dtype=np.result_type(x, np.float16))
+    x = np.asanyarray(x)
+    return np.asanyarray(_erf_scalar(x)).astype(np.result_type(x, np.float16))
 
 
 exp.defvjp(lambda g, ans, x: g * ans)
@@ -100,7 +116,11 @@ relu.defvjp(lambda g, ans, x: g * (x > 0))
 erf.defvjp(lambda g, ans, x: g * (2 / math.sqrt(math.pi)) * exp(-x * x))
 
 
-@primitive
+def _leaky_relu_scalar(x, negative_slope=0.01):
+    return x if x > 0 else negative_slope * x
+
+
+@primitive(scalar=_leaky_relu_scalar)
 def leaky_relu(x, negative_slope=0.01):
     """x for x > 0, negative_slope * x otherwise."""
     return np.where(x > 0, x, x * negative_slope)
@@ -142,15 +162,15 @@ def _gelu_vjp(g, ans, x, approximate="none"):
 gelu.defvjp(_gelu_vjp)
 
 
-@primitive
+@primitive(scalar=lambda condition, x, y: float(x if condition else y))
 def where(condition, x, y):
     """Elementwise choice: x where ``condition`` holds, else y (condition gets no gradient)."""
     return np.where(condition, x, y)
 
 
 where.defvjp(None,
-             lambda g, ans, c, x, y: unbroadcast(where(c, g, 0 * g), x.shape),
-             lambda g, ans, c, x, y: unbroadcast(where(c, 0 * g, g), y.shape))
+             lambda g, ans, c, x, y: unbroadcast(where(c, g, 0 * g), x),
+             lambda g, ans, c, x, y: unbroadcast(where(c, 0 * g, g), y))
 
 
 @primitive
@@ -171,15 +191,11 @@ def _clip_vjp(g, ans, x, a_min=None, a_max=None):
 clip.defvjp(_clip_vjp)
 
 
-def _tie_share(x, y, dtype):
-    """1 where x wins, 0.5 on ties, 0 where y wins (numpy arrays or Tensors alike)."""
-    wins = (x > y)
-    ties = (x == y)
-    return astype_nondiff(wins, dtype) + 0.5 * astype_nondiff(ties, dtype)
-
-
-def astype_nondiff(x, dtype):
-    return x.astype(dtype)
+def _tie_share(x, y, g):
+    """1 where x wins, 0.5 on ties, 0 where y wins: a constant in the precision of ``g``."""
+    x, y = raw(x), raw(y)
+    share = np.asanyarray((x > y) + 0.5 * (x == y))
+    return share.astype(getattr(raw(g), "dtype", np.float64), copy=False)
 
 
 @primitive
@@ -202,10 +218,10 @@ def minimum(x, y):
                          "be broadcast together") from None
 
 
-maximum.defvjp(lambda g, ans, x, y: unbroadcast(g * _tie_share(x, y, g.dtype), x.shape),
-               lambda g, ans, x, y: unbroadcast(g * _tie_share(y, x, g.dtype), y.shape))
-minimum.defvjp(lambda g, ans, x, y: unbroadcast(g * _tie_share(y, x, g.dtype), x.shape),
-               lambda g, ans, x, y: unbroadcast(g * _tie_share(x, y, g.dtype), y.shape))
+maximum.defvjp(lambda g, ans, x, y: unbroadcast(g * _tie_share(x, y, g), x),
+               lambda g, ans, x, y: unbroadcast(g * _tie_share(y, x, g), y))
+minimum.defvjp(lambda g, ans, x, y: unbroadcast(g * _tie_share(y, x, g), x),
+               lambda g, ans, x, y: unbroadcast(g * _tie_share(x, y, g), y))
 
 # Comparisons and logic: results carry no gradient.
 greater = nondifferentiable(np.greater, "greater")

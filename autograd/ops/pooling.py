@@ -28,11 +28,12 @@ consecutive ops stream through memory.
 """
 import numpy as np
 
-from ..primitive import primitive
-from ..tensor import Tensor
+from ..primitive import primitive, raw
 from ._windows import (Windows, as_tuple, check_rank, crop_index, empty_in_layout, in_layout,
                        pad_spatial)
 from .reductions import max as _reduce_max, mean as _reduce_mean
+
+__all__ = ["max_pool", "avg_pool", "global_avg_pool", "global_max_pool"]
 
 
 def _pool_windows(op, x, kernel_size, stride, padding):
@@ -48,7 +49,7 @@ def _pool_windows(op, x, kernel_size, stride, padding):
 
 
 def _data(x):
-    return x.data if isinstance(x, Tensor) else np.asarray(x)
+    return np.asanyarray(raw(x))
 
 
 def _lowest(dtype):
