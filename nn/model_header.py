@@ -1,11 +1,14 @@
-"""The JSON header of model and weights files: written by ``save_model`` / ``save_weights``,
-checked field by field when a file is read, before anything is built from it.
+"""The JSON header of model, weights and state files: written by ``save_model`` /
+``save_weights`` / ``nn.save``, checked field by field when a file is read, before anything is
+built from it.
 
 A header is a JSON object stored as a 0-d string array under ``__lucidgrad__``::
 
     format        "lucidgrad"
     version       1
-    kind          "model" or "weights"
+    kind          "model", "weights" or "state" (``nn.save``, whose header holds "values",
+                  the JSON leaves of the saved dict by path, and "arrays", the paths of its
+                  arrays, instead of the fields below)
     weights       the names of the stored weights (a list of strings)
     input_shape   one sample's shape (a list of positive ints or nulls), or null
     model_class   the saved model's class name (weights files)
@@ -73,6 +76,11 @@ def read_header(path, entries: Mapping[str, np.ndarray], kinds: tuple[str, ...])
         raise ModelFileError(f"{path} is a lucidgrad {short_repr(header.get('kind'))} file, expected {wanted}")
     fields = _Fields(path)
     fields.check_depth(header, "header")
+    if header["kind"] == "state":  # nn.save
+        fields.expect(header, "values", lambda v: isinstance(v, dict), "an object",
+                      required=False)
+        fields.names(header, "arrays", required=False)
+        return header
     fields.names(header, "weights", required=True)
     fields.input_shape(header)
     if header["kind"] == "weights":

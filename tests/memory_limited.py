@@ -22,7 +22,7 @@ import tracemalloc
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-READERS = ("load_model", "load_weights", "read_idx", "decode_idx")
+READERS = ("load_model", "load_weights", "nn_load", "read_idx", "decode_idx")
 
 
 class LimitedReader:
@@ -78,6 +78,8 @@ def _call(reader, path):
         tracemalloc.reset_peak()  # the model was made before the call, not by it
         model.load_weights(path)
         return sum(array.size for array in model.state_dict().values())
+    if reader == "nn_load":
+        return len(nn.load(path))
     if reader == "read_idx":
         return int(np.asarray(idx.read_idx(path)).size)
     with open(path, "rb") as handle:
@@ -96,6 +98,7 @@ def _warm_up(directory):
     model.save(path)
     _call("load_model", path)
     _call("load_weights", path)
+    _call("nn_load", path)
     idx.write_idx(os.path.join(directory, "warm.gz"), np.arange(6, dtype=np.uint8))
     _call("read_idx", os.path.join(directory, "warm.gz"))
     _call("decode_idx", os.path.join(directory, "warm.gz"))

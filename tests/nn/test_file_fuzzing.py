@@ -1,5 +1,5 @@
-"""Hypothesis fuzzing of the file readers: model and weights files (``load_model``,
-``load_weights``) and IDX files (``read_idx``, ``decode_idx``).
+"""Hypothesis fuzzing of the file readers: model, weights and state files (``load_model``,
+``load_weights``, ``nn.load``) and IDX files (``read_idx``, ``decode_idx``).
 
 Arbitrary bytes and mutations of valid files (header fields, array shapes and dtypes, the
 ``.npy`` headers inside the archive, zip size fields, truncation, flipped bytes) must give either
@@ -88,13 +88,26 @@ def _entries_of(kind, tmp_dir):
     return header, entries, path.read_bytes()
 
 
+def _state_entries(tmp_dir):
+    path = tmp_dir / "state.npz"
+    nn.save({"epoch": 3, "note": "resume", "model": MODEL.state_dict(),
+             "optimizer": MODEL.optimizer.state_dict(), "empty": {}}, path)
+    with np.load(path, allow_pickle=False) as archive:
+        entries = {name: archive[name] for name in archive.files}
+    header = json.loads(str(entries.pop(HEADER)))
+    return header, entries, path.read_bytes()
+
+
 @pytest.fixture(scope="module")
 def valid(tmp_path_factory):
     directory = tmp_path_factory.mktemp("valid")
-    return {kind: _entries_of(kind, directory) for kind in ("model", "weights")}
+    files = {kind: _entries_of(kind, directory) for kind in ("model", "weights")}
+    files["state"] = _state_entries(directory)
+    return files
 
 
-READER_OF = {"model": "load_model", "weights": "load_weights"}
+READER_OF = {"model": "load_model", "weights": "load_weights", "state": "nn_load"}
+KINDS = sorted(READER_OF)
 MODEL_ERRORS = {"ModelFileError"}
 
 # values a hostile header might hold instead of the right one
@@ -136,7 +149,7 @@ def _delete(value, path):
 
 @st.composite
 def mutated_header_files(draw, valid):
-    kind = draw(st.sampled_from(["model", "weights"]))
+    kind = draw(st.sampled_from(KINDS))
     header, entries, _ = valid[kind]
     header = copy.deepcopy(header)
     for _ in range(draw(st.integers(1, 3))):
@@ -157,7 +170,7 @@ DTYPES = ["float16", "float32", "float64", "int8", "int64", "uint8", "bool", "co
 
 @st.composite
 def mutated_array_files(draw, valid):
-    kind = draw(st.sampled_from(["model", "weights"]))
+    kind = draw(st.sampled_from(KINDS))
     header, entries, _ = valid[kind]
     entries = dict(entries)
     for _ in range(draw(st.integers(1, 3))):
@@ -211,7 +224,7 @@ def _rewrite_zip_sizes(content, value):
 
 @st.composite
 def byte_mutated_files(draw, valid):
-    kind = draw(st.sampled_from(["model", "weights"]))
+    kind = draw(st.sampled_from(KINDS))
     content = valid[kind][2]
     action = draw(st.sampled_from(["npy shape", "zip size", "flip", "truncate", "splice"]))
     if action == "npy shape":
@@ -240,7 +253,7 @@ def byte_mutated_files(draw, valid):
 @example(content=b"\x93NUMPY\x01\x00v\x00{'descr': '<f8', 'fortran_order': False, 'shape': (1000000000,), }")
 @example(content=b"PK\x05\x06" + b"\x00" * 18)
 def test_arbitrary_bytes_are_refused_cleanly(reader, content):
-    for which in ("load_model", "load_weights"):
+    for which in ("load_model", "load_weights", "nn_load"):
         check(reader, which, content, MODEL_ERRORS)
 
 
@@ -266,7 +279,7 @@ def test_mutated_bytes(reader, valid, data):
 
 
 def test_the_valid_files_load(reader, valid):
-    for kind in ("model", "weights"):
+    for kind in KINDS:
         answer = check(reader, READER_OF[kind], valid[kind][2], MODEL_ERRORS)
         assert answer["outcome"] == "ok", answer
 

@@ -367,3 +367,17 @@ def test_the_error_class_is_importable_where_the_readme_says():
 
     assert nn.ModelFileError is from_serialization and issubclass(nn.ModelFileError, ValueError)
     assert "ModelFileError" in nn.__all__
+
+
+@pytest.mark.parametrize("header,expected", [
+    ({"values": [1, 2]}, "'values' must be an object"),
+    ({"arrays": "a"}, "'arrays' must be a list"),
+    ({"values": {"a": 1, "a/b": 2}}, "'a/b' runs through a value that is not a dict"),
+    ({"values": {"a//b": 1}}, "empty part"),
+    ({"arrays": ["w"]}, r"arrays that are missing: \['w'\]"),
+])
+def test_nn_load_refuses_malformed_state_headers(tmp_path, header, expected):
+    path = tmp_path / "state.npz"
+    save_state(path, {HEADER: np.array(json.dumps({**BASE, "kind": "state", **header}))})
+    with pytest.raises(ModelFileError, match=expected):
+        nn.load(path)
