@@ -1,11 +1,23 @@
 """Checked hyperparameters for optimizers and learning-rate schedules: each function returns the
 value converted, or raises a ValueError naming the owner's class and the hyperparameter."""
 import math
+from collections.abc import Mapping
 
 import numpy as np
 
 __all__ = ["stored_scalar", "non_negative", "optional_positive", "fraction", "positive",
            "at_least"]
+
+
+def stored_name(state, where):
+    """The ``'name'`` entry of a saved ``state`` (None when absent; a 0-d array from ``np.load``
+    gives its value), after checking that ``state`` is a dict."""
+    if not isinstance(state, Mapping):
+        raise TypeError(f"{where}: expected a dict from state_dict(), got {type(state).__name__}")
+    name = state.get("name")
+    if isinstance(name, np.ndarray) and name.shape == ():
+        name = name.item()
+    return name
 
 
 def stored_scalar(value, kind, name="value", where="load_state_dict"):

@@ -12,14 +12,13 @@ A subclass lists its hyperparameters, names the state arrays each parameter need
   allow_pickle=False)`` can store it, and ``load_state_dict`` resumes the exact trajectory.
 """
 import math
-from collections.abc import Mapping
 
 import numpy as np
 
 from autograd.saved import writable
 
 from .clipping import global_norm, grad_array, parameter_list, sum_of_squares
-from .hyperparameters import non_negative, optional_positive, stored_scalar
+from .hyperparameters import non_negative, optional_positive, stored_name, stored_scalar
 
 __all__ = ["Optimizer"]
 
@@ -240,11 +239,7 @@ class Optimizer:
         numbers of the right shape. Nothing changes when the state does not fit.
         """
         where = f"{type(self).__name__}.load_state_dict"
-        if not isinstance(state, Mapping):
-            raise TypeError(f"{where}: expected a dict from state_dict(), got {type(state).__name__}")
-        name = state.get("name")
-        if isinstance(name, np.ndarray) and name.shape == ():
-            name = name.item()
+        name = stored_name(state, where)
         if name != self.name:
             raise ValueError(f"{where}: state is for optimizer {name!r}, not {self.name!r}")
         count = stored_scalar(state.get("param_count"), int, "param_count", where)

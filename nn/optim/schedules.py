@@ -12,7 +12,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from .hyperparameters import at_least, non_negative, positive, stored_scalar
+from .hyperparameters import at_least, non_negative, positive, stored_name, stored_scalar
 
 __all__ = ["LearningRateSchedule", "StepDecay", "ExponentialDecay", "CosineDecay",
            "LinearWarmup", "ReduceLROnPlateau"]
@@ -81,11 +81,7 @@ class LearningRateSchedule:
     def _checked_state(self, state):
         """The attribute values ``state`` restores, checked; changes nothing."""
         where = f"{type(self).__name__}.load_state_dict"
-        if not isinstance(state, Mapping):
-            raise TypeError(f"{where}: expected a dict from state_dict(), got {type(state).__name__}")
-        name = state.get("name")
-        if isinstance(name, np.ndarray) and name.shape == ():
-            name = name.item()
+        name = stored_name(state, where)
         if name != type(self).__name__:
             raise ValueError(f"{where}: state is for {name!r}")
         fields = ("interval", "count", "base_lr", "last_lr", *self.hyperparameters,
