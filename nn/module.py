@@ -328,7 +328,8 @@ class Module:
 
     def set_weights(self, weights):
         """Copy the arrays of ``weights`` (a list in ``get_weights`` order) into the parameters
-        and buffers, in place. Their number and shapes must match; nothing changes otherwise."""
+        and buffers, in place. Their number and shapes must match and their values be finite
+        real numbers (as for ``load_state_dict``); nothing changes otherwise."""
         targets = list(self._weight_arrays())
         where = f"{type(self).__name__} {self.name!r}.set_weights"
         if isinstance(weights, (str, bytes, dict)) or not hasattr(weights, "__len__"):
@@ -342,11 +343,14 @@ class Module:
             if array.shape != target.shape:
                 raise ValueError(f"{where}: {name} has shape {target.shape}, the array given "
                                  f"for it has shape {array.shape}")
-            if array.dtype.kind not in "fiub":
-                raise TypeError(f"{where}: {name} needs numbers, got dtype {array.dtype}")
-            arrays.append(array)
+            converted, problem = _loadable(array, target)
+            if problem is not None:
+                error = TypeError if problem.startswith("dtype") else ValueError
+                raise error(f"{where}: {name} needs finite numbers: {problem}")
+            arrays.append(converted)
         for (_, target), array in zip(targets, arrays):
-            target[...] = array
+            with writable(target):  # arrays a graph saved are read-only until then
+                target[...] = array
 
     def count_params(self):
         """The number of scalars in all parameters and buffers (Keras's ``count_params``:

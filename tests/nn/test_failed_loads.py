@@ -232,3 +232,17 @@ def test_a_failed_save_changes_neither_the_model_nor_the_file(tmp_path, monkeypa
     assert path.read_bytes() == on_disk
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model.npz"]
     assert (snapshot(net.state_dict()), optimizer_snapshot(net.optimizer)) == before
+
+
+@pytest.mark.parametrize("label,bad", [("NaN", np.array([np.nan, 0.0])),
+                                       ("strings", np.array(["a", "b"])),
+                                       ("booleans", np.array([True, False])),
+                                       ("complex", np.array([1j, 0j]))])
+def test_set_weights_checks_every_array_before_writing_any(label, bad):
+    net = model()
+    weights = [w + 1 for w in net.get_weights()]
+    weights[-1] = bad  # 2.bias, after every other array (which are fine)
+    before = snapshot(net.state_dict())
+    with pytest.raises((ValueError, TypeError), match="2.bias needs finite numbers"):
+        net.set_weights(weights)
+    assert snapshot(net.state_dict()) == before

@@ -133,5 +133,9 @@ def test_batches_and_loaders_refuse_truthy_strings(tmp_path):
 
     with pytest.raises(TypeError, match="shuffle must be True or False"):
         BatchIterator(np.zeros(4), shuffle="no")
+    with pytest.raises(TypeError, match="DataLoader: shuffle must be True or False"):
+        nn.data.DataLoader(np.zeros(4), shuffle="no")
+    with pytest.raises(TypeError, match="DataLoader: drop_last must be True or False"):
+        nn.data.DataLoader(np.zeros(4), batch_size=3, drop_last="no")
     with pytest.raises(TypeError, match="download must be True or False, got 'no'"):
         load_mnist(path=tmp_path, download="no")
