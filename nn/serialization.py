@@ -92,9 +92,9 @@ def load_weights(model: Module, path: str | os.PathLike) -> None:
     """Load the weights in ``path`` (from ``save_weights`` or ``save_model``) into ``model``.
 
     Every name must match and every shape must agree; otherwise ``ModelFileError`` lists the
-    missing, unexpected and mismatched entries (expected vs found) and nothing is changed.
-    A model that is not built yet is built for the file's input shape first, as long as one
-    sample of that shape is no larger than the stored weights.
+    missing, unexpected and mismatched entries (expected vs found) and no weight is changed.
+    A model that is not built yet is built for the file's input shape first (and stays built),
+    as long as one sample of that shape is no larger than the stored weights.
     """
     entries = load_state(path)
     header = read_header(path, entries, ("weights", "model"))
