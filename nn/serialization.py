@@ -31,10 +31,10 @@ from typing import Mapping
 
 import numpy as np
 
+from .files import atomic_path
 from .model_header import FORMAT, HEADER, VERSION, header_entry, read_header
 from .module import Module, layer_from_config, layer_to_config, weight_shapes_from_config
 from .npz_archive import ModelFileError, load_state, save_state
-from .files import atomic_path  # noqa: F401  (imported from here by older code)
 
 __all__ = [
     "ModelFileError",
