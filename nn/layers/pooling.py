@@ -23,7 +23,8 @@ from autograd import Tensor, avg_pool, global_avg_pool, global_max_pool, max_poo
 
 from ..module import Module, register_layer
 from ..naming import unique_name
-from .conv import _check_data_format, int_tuple, spatial_axes_names
+from ..validation import flag, int_tuple, positive_int, spatial_axes_names
+from .conv import _check_data_format
 
 __all__ = ["MaxPoolND", "MaxPool1D", "MaxPool2D", "MaxPool3D", "MaxPooling1D", "MaxPooling2D",
            "MaxPooling3D", "AvgPoolND", "AvgPool1D", "AvgPool2D", "AvgPool3D", "AveragePooling1D",
@@ -53,11 +54,13 @@ class _Pooling(Module):
     kind = None
     count_include_pad = True
 
+    @classmethod
+    def weight_shapes_from_config(cls, config):
+        return {}  # no parameters, no buffers
+
     def _set_geometry(self, rank, pool_size, strides, padding):
         where = self.label
-        if isinstance(rank, bool) or not isinstance(rank, (int, np.integer)) or rank < 1:
-            raise ValueError(f"{where}: rank must be a positive integer, got {rank!r}")
-        self.rank = int(rank)
+        self.rank = positive_int(rank, "rank", where)
         self.pool_size = int_tuple(pool_size, self.rank, "pool size", where)
         self.strides = self.pool_size if strides is None else int_tuple(strides, self.rank,
                                                                          "strides", where)
@@ -239,7 +242,7 @@ class _TorchAvgPooling(_TorchPooling):
 
     def __init__(self, kernel_size, stride=None, padding=0, count_include_pad=True):
         super().__init__(kernel_size, stride, padding)
-        self.count_include_pad = bool(count_include_pad)
+        self.count_include_pad = flag(count_include_pad, "count_include_pad", self.label)
 
     def get_config(self):
         return {**super().get_config(), "count_include_pad": self.count_include_pad}
@@ -294,10 +297,14 @@ class _GlobalPooling(Module):
     reduce = None
     prefix = None
 
+    @classmethod
+    def weight_shapes_from_config(cls, config):
+        return {}  # no parameters, no buffers
+
     def __init__(self, keepdims=False, data_format=None, name=None):
         super().__init__(name=unique_name(self.prefix) if name is None else name)
         _check_data_format(data_format, self.label)
-        self.keepdims = bool(keepdims)
+        self.keepdims = flag(keepdims, "keepdims", self.label)
 
     @property
     def label(self):

@@ -51,8 +51,9 @@ class Model(Module):
     """A module with the Keras training API: ``compile``, ``fit``, ``evaluate``, ``predict``,
     ``summary``, ``save``, ``save_weights`` and ``load_weights``.
 
-    After ``fit``, ``history`` holds the returned ``History``; a callback sets ``stop_training``
-    to end training after the current epoch.
+    After ``fit``, ``history`` holds the returned ``History``. A callback ends training by
+    setting ``stop_training``: in ``on_batch_end`` the epoch ends after that batch, in
+    ``on_epoch_end`` training ends after that epoch.
     """
 
     _compiled: CompiledState | None = None
@@ -155,6 +156,13 @@ class Model(Module):
         compiled = self._require_compiled("fit")
         _check_positive_int("fit", "epochs", epochs, allow_zero=True)
         _check_positive_int("fit", "batch_size", batch_size)
+        _check_positive_int("fit", "initial_epoch", initial_epoch, allow_zero=True)
+        _check_verbose("fit", verbose)
+        if not isinstance(shuffle, (bool, np.bool_)):
+            raise TypeError(f"fit: shuffle must be True or False, got {shuffle!r}")
+        if seed is not None:
+            _check_positive_int("fit", "seed", seed, allow_zero=True)
+        callbacks = _callback_list(callbacks)
         x, y = self._prepare("fit", x, y)
         validation = None
         if validation_data is not None:
@@ -167,7 +175,7 @@ class Model(Module):
             seed = int(autograd.generator().integers(2**63))
         batches = BatchIterator(x, y, batch_size=batch_size, shuffle=shuffle, seed=seed)
         history = History()
-        callback_list = CallbackList([*(callbacks or ()), history], model=self)
+        callback_list = CallbackList([*callbacks, history], model=self)
         reporter = ProgressReporter(verbose, len(batches))
         self.stop_training = False
         self.history = history
@@ -214,6 +222,8 @@ class Model(Module):
                                                    **running.logs()})
             if show_progress:
                 reporter.batch_end(index + 1, running.logs)
+            if self.stop_training:  # a callback stopped training within the epoch
+                break
         return running.logs()
 
     def _train_batch(self, x_batch, y_batch, compiled, penalty) -> tuple[float, np.ndarray]:
@@ -281,6 +291,7 @@ class Model(Module):
         """
         self._require_compiled("evaluate")
         _check_positive_int("evaluate", "batch_size", batch_size)
+        _check_verbose("evaluate", verbose)
         x, y = self._prepare("evaluate", x, y)
         reporter = ProgressReporter(verbose, -(-len(x) // batch_size))
         reporter.begin("Evaluate")
@@ -318,6 +329,7 @@ class Model(Module):
     def predict(self, x, batch_size: int = 32, verbose: int = 0) -> np.ndarray:
         """The model's outputs for ``x`` (a numpy array), computed in batches in inference mode."""
         _check_positive_int("predict", "batch_size", batch_size)
+        _check_verbose("predict", verbose)
         x = self._prepare_inputs("predict", x)
         if len(x) == 0:
             raise ValueError(f"predict: got no samples (x has shape {x.shape})")
@@ -355,6 +367,11 @@ class Model(Module):
         x = _as_array(where, "x", x)
         if x.ndim == 0:
             raise ValueError(f"{where}: x must have a batch axis, got a scalar")
+        known = self._input_shape
+        if known is not None and x.ndim != len(known) + 1:
+            raise ValueError(f"{where}: the model takes samples of shape {tuple(known)}, so x "
+                             f"must have {len(known) + 1} axes (the batch axis first), got x "
+                             f"of shape {x.shape}")
         dtype = self._input_dtype()
         if x.dtype != dtype:
             x = x.astype(dtype)  # once here, instead of once per batch inside the layers
@@ -372,6 +389,8 @@ class Model(Module):
             )
         if len(x) == 0:
             raise ValueError(f"{where}: got no samples (x has shape {x.shape})")
+        _check_finite(where, "x", x)
+        _check_finite(where, "y", y)
         if np.issubdtype(y.dtype, np.floating) and y.dtype != x.dtype:
             y = y.astype(x.dtype)
         return x, y
@@ -465,12 +484,45 @@ def _keras_order(loss):
 
 
 def _as_array(where: str, name: str, value) -> np.ndarray:
+    """``value`` as a numpy array of real numbers (bool, int or float), or a clear error."""
     if isinstance(value, Tensor):
-        return value.data
-    array = np.asarray(value)
-    if array.dtype == object:
-        raise TypeError(f"{where}: {name} must be a numeric array, got object data")
+        array = value.data
+    else:
+        try:
+            array = np.asarray(value)
+        except (TypeError, ValueError) as error:  # e.g. ragged nested lists
+            raise ValueError(f"{where}: {name} cannot be made into one numeric array "
+                             f"({error})") from None
+    if array.dtype.kind not in "biuf":
+        described = "object data" if array.dtype == object else f"dtype {array.dtype}"
+        raise TypeError(f"{where}: {name} must be a numeric array (bool, int or float), got "
+                        f"{described}; convert it yourself if that is what you mean")
     return array
+
+
+def _check_finite(where: str, name: str, array: np.ndarray) -> None:
+    """Raise a ValueError naming the first sample of ``array`` that holds NaN or infinity."""
+    if array.dtype.kind != "f" or np.isfinite(array).all():
+        return
+    bad = ~np.isfinite(array.reshape(len(array), -1)).all(axis=1)
+    samples = np.flatnonzero(bad)
+    raise ValueError(f"{where}: {name} holds NaN or infinite values in {len(samples)} "
+                     f"sample(s), the first at index {samples[0]}; a single one would make the "
+                     "loss NaN")
+
+
+def _callback_list(callbacks) -> list:
+    """``callbacks`` (None or a list of ``Callback``) as a list, or a TypeError saying why not."""
+    if callbacks is None:
+        return []
+    if isinstance(callbacks, Callback):
+        raise TypeError(f"fit: callbacks must be a list, got one {type(callbacks).__name__}; "
+                        f"pass [{type(callbacks).__name__}(...)]")
+    try:
+        return list(callbacks)
+    except TypeError:
+        raise TypeError(f"fit: callbacks must be a list of Callback objects, got "
+                        f"{type(callbacks).__name__}") from None
 
 
 def _split_off(x, y, fraction):
@@ -490,6 +542,11 @@ def _check_positive_int(where: str, name: str, value, allow_zero: bool = False) 
     low = 0 if allow_zero else 1
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
         raise ValueError(f"{where}: {name} must be an integer >= {low}, got {value!r}")
+
+
+def _check_verbose(where: str, verbose) -> None:
+    if isinstance(verbose, bool) or verbose not in (0, 1, 2):
+        raise ValueError(f"{where}: verbose must be 0, 1 or 2, got {verbose!r}")
 
 
 @contextlib.contextmanager
