@@ -9,6 +9,8 @@ import math
 
 import numpy as np
 
+from autograd.ops.windows import as_tuple
+
 __all__ = ["positive_int", "int_tuple", "flag", "real_number", "float_dtype", "sample_shape",
            "axis_index", "seed_value", "spatial_axes_names", "constructor_arguments", "short_repr"]
 
@@ -31,21 +33,10 @@ def positive_int(value, what, where):
 
 
 def int_tuple(value, rank, what, where, minimum=1):
-    """``value`` (an int or ``rank`` ints) as a tuple of ``rank`` ints >= ``minimum``."""
-    if _is_int(value):
-        values = (int(value),) * rank
-    else:
-        if isinstance(value, (str, bytes, dict)) or not hasattr(value, "__iter__") or not all(
-                _is_int(v) for v in value):
-            raise TypeError(f"{where}: {what} must be an int or a tuple of {rank} ints, "
-                            f"got {value!r}")
-        values = tuple(int(v) for v in value)
-        if len(values) != rank:
-            raise ValueError(f"{where}: {what} {value!r} must have {rank} entries, one per "
-                             f"spatial axis ({spatial_axes_names(rank)})")
-    if any(v < minimum for v in values):
-        raise ValueError(f"{where}: every entry of {what} must be >= {minimum}, got {value!r}")
-    return values
+    """``value`` (an int or ``rank`` ints) as a tuple of ``rank`` ints >= ``minimum`` (the ops'
+    own check, with a message that speaks of the layer's spatial axes)."""
+    return as_tuple(value, rank, what, where, minimum, count_error=(
+        f"must have {rank} entries, one per spatial axis ({spatial_axes_names(rank)})"))
 
 
 def flag(value, what, where):

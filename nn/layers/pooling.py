@@ -23,6 +23,8 @@ from autograd import Tensor, avg_pool, global_avg_pool, global_max_pool, max_poo
 
 from ..module import Module, register_layer
 from ..naming import unique_name
+from autograd.ops.windows import same_padding
+
 from ..validation import flag, int_tuple, positive_int, spatial_axes_names
 from .conv import _check_data_format
 
@@ -36,15 +38,6 @@ __all__ = ["MaxPoolND", "MaxPool1D", "MaxPool2D", "MaxPool3D", "MaxPooling1D", "
 
 def _as_tensor(x):
     return x if isinstance(x, Tensor) else Tensor(np.asarray(x))
-
-
-def same_padding_pairs(spatial, pool_size, strides):
-    """Keras's 'same' padding per axis, ``(before, after)``: output ``ceil(size / stride)``."""
-    pairs = []
-    for size, k, s in zip(spatial, pool_size, strides):
-        total = max((-(-size // s) - 1) * s + k - size, 0)
-        pairs.append((total // 2, total - total // 2))
-    return tuple(pairs)
 
 
 class _Pooling(Module):
@@ -102,7 +95,8 @@ class _Pooling(Module):
                         count_include_pad=self.count_include_pad)
 
     def _pool_same(self, x):
-        pairs = same_padding_pairs(x.shape[2:], self.pool_size, self.strides)
+        pairs = tuple(same_padding(size, k, s, 1)
+                      for size, k, s in zip(x.shape[2:], self.pool_size, self.strides))
         widths = ((0, 0), (0, 0)) + pairs
         if self.kind == "max":
             lowest = np.finfo(x.dtype).min if np.issubdtype(x.dtype, np.floating) else np.iinfo(x.dtype).min
