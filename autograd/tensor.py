@@ -76,7 +76,7 @@ class Tensor(Node, MathMethods):
     def _result(data, op, operands, args, needs, params=None):
         # numpy returns scalars for 0-d results; a Tensor always holds an array. Subclasses
         # (nn's Parameter) produce plain Tensors.
-        out = _node_result(Tensor, data if type(data) is np.ndarray else np.asarray(data),
+        out = _node_result(Tensor, data if isinstance(data, np.ndarray) else np.asarray(data),
                            op, operands, args, needs, params)
         if out._op is not None:
             saved.hold(out)
