@@ -422,7 +422,10 @@ def _single_array_axis(index):
 
 # ------------------------------------------------------------------------------- replaying
 class CaptureMismatchError(AssertionError):
-    """``capture(fn, check=True)``: a replayed array differs from the eager one."""
+    """``capture(fn, check=True)``: a replayed array differs from the eager one. The eager
+    run's result is ``eager_result`` (the function's state is the eager run's)."""
+
+    eager_result = None
 
 
 class Recording:
@@ -491,6 +494,14 @@ class Recording:
         for root, saved in external.values():
             np.copyto(root, saved)
         fresh, result = Recording.record(fn, args, kwargs, snapshots=True)
+        try:
+            self._compare(fresh, replayed)
+        except CaptureMismatchError as error:
+            error.eager_result = result
+            raise
+        return result
+
+    def _compare(self, fresh, replayed):
         if len(fresh.calls) != len(self.calls):
             raise CaptureMismatchError(
                 f"capture check: the eager run made {len(fresh.calls)} numpy calls where the "
@@ -503,7 +514,6 @@ class Recording:
                         f"capture check: call {index} ({call.name()} in {call.label}) gives a "
                         f"different array of shape {np.shape(out)} when replayed: max difference "
                         f"{_max_difference(out, value)}")
-        return result
 
     # -------------------------------------------------------------- looking inside
     def describe(self, limit=None):

@@ -18,6 +18,7 @@ validation (this matters for ``Dropout`` and ``BatchNorm``).
 from __future__ import annotations
 
 import contextlib
+import warnings
 
 import os
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ import numpy as np
 
 import autograd
 from autograd import Tensor, no_grad
+from autograd.capture import CaptureMismatchError, capture
 
 from ..data import BatchIterator
 from ..module import Module
@@ -45,6 +47,13 @@ class CompiledState:
     loss: Callable
     metrics: list = field(default_factory=list)
     loss_spec: object = None  # the ``loss`` argument as given (saved in model files)
+    capture: object = "auto"  # how fit runs its steps: "auto", True or False (see ``compile``)
+
+
+# What ``compile`` uses when no ``capture`` is given (the test suite runs the training tests
+# once with each setting).
+DEFAULT_CAPTURE = False  # "auto" once the optimizers record their updates
+_CAPTURE_SETTINGS = ("auto", True, False, "check")
 
 
 class Model(Module):
@@ -62,7 +71,7 @@ class Model(Module):
     stop_training: bool = False
 
     # ------------------------------------------------------------------ configuration
-    def compile(self, optimizer="rmsprop", loss=None, metrics=None):
+    def compile(self, optimizer="rmsprop", loss=None, metrics=None, capture=None):
         """Configure training: ``optimizer`` and ``loss`` are names (``'rmsprop'``,
         ``'categorical_crossentropy'``, ...) or objects; ``metrics`` a list of names
         (``'accuracy'``/``'acc'``, ``'mse'``, ``'mae'``), ``Metric`` objects or functions.
@@ -77,6 +86,9 @@ class Model(Module):
 
         if loss is None:
             raise ValueError("compile: a loss is required, e.g. loss='categorical_crossentropy'")
+        capture = DEFAULT_CAPTURE if capture is None else capture
+        if not any(capture is setting or capture == setting for setting in _CAPTURE_SETTINGS):
+            raise ValueError(f"compile: capture must be 'auto', True, False or 'check', got {capture!r}")
         optimizer = _resolved("optimizer", optim.get, optimizer)
         loss_fn = _keras_order(_resolved("loss", losses.get, loss))
         if metrics is None:
@@ -87,7 +99,7 @@ class Model(Module):
         names = [m.name for m in resolved]
         if len(set(names)) != len(names):
             raise ValueError(f"compile: metric names must be unique, got {names}")
-        self._compiled = CompiledState(optimizer, loss_fn, resolved, loss)
+        self._compiled = CompiledState(optimizer, loss_fn, resolved, loss, capture)
 
     @property
     def optimizer(self):
@@ -206,14 +218,14 @@ class Model(Module):
         for metric in metrics:
             metric.reset_state()
         running = _RunningLoss(metrics)
-        train_batch = self._train_batch
         penalty = self._penalty_function()
+        train_batch = self._batch_trainer(compiled, penalty)
         show_progress = reporter.shows_batches
         per_batch_callbacks = callback_list.wants_batches
         for index, (x_batch, y_batch) in enumerate(batches):
             if per_batch_callbacks:
                 callback_list.on_batch_begin(index, {"batch": index, "size": len(x_batch)})
-            loss_value, y_pred = train_batch(x_batch, y_batch, compiled, penalty)
+            loss_value, y_pred = train_batch(x_batch, y_batch)
             running.add(loss_value, len(x_batch))
             for metric in metrics:
                 metric.update_state(y_batch, y_pred)
@@ -226,9 +238,9 @@ class Model(Module):
                 break
         return running.logs()
 
-    def _train_batch(self, x_batch, y_batch, compiled, penalty) -> tuple[float, np.ndarray]:
+    def _train_step(self, x_batch, y_batch, compiled, penalty):
         """Forward, loss (plus ``penalty()`` unless it is None), backward and one optimizer
-        step; returns the loss and the predictions."""
+        step; returns the loss and the predictions (tensors)."""
         y_pred = self(Tensor(x_batch))
         loss = compiled.loss(y_batch, y_pred)
         if penalty is not None:
@@ -239,7 +251,42 @@ class Model(Module):
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
+        return loss, y_pred
+
+    def _train_batch(self, x_batch, y_batch, compiled, penalty) -> tuple[float, np.ndarray]:
+        """One eager training step; returns the loss and the predictions."""
+        loss, y_pred = self._train_step(x_batch, y_batch, compiled, penalty)
         return float(loss.data), y_pred.data
+
+    def _batch_trainer(self, compiled, penalty):
+        """``train(x_batch, y_batch) -> (loss, predictions)`` for one epoch: the eager step, or
+        the step captured once per batch shape and replayed (``compile``'s ``capture``)."""
+        def eager(x_batch, y_batch):
+            return self._train_batch(x_batch, y_batch, compiled, penalty)
+
+        if compiled.capture is False:
+            return eager
+        step = capture(lambda x, y: self._train_step(x, y, compiled, penalty),
+                       check=compiled.capture == "check")
+        calls = {}  # batch shape -> calls so far; "auto" checks the first replay of each
+
+        def captured(x_batch, y_batch):
+            if compiled.capture is False:  # a check failed earlier in this epoch
+                return eager(x_batch, y_batch)
+            key = (np.shape(x_batch), np.shape(y_batch))
+            calls[key] = calls.get(key, 0) + 1
+            check = compiled.capture == "check" or (compiled.capture == "auto" and calls[key] == 2)
+            step.check = check
+            try:
+                loss, y_pred = step(x_batch, y_batch)
+            except CaptureMismatchError as error:
+                warnings.warn(f"fit: the training step cannot be replayed ({error}); training "
+                              "goes on eagerly", stacklevel=4)
+                compiled.capture = False
+                loss, y_pred = error.eager_result  # the step ran eagerly while checking
+            return float(loss.data), y_pred.data
+
+        return captured
 
     def train_on_batch(self, x, y) -> float | list[float]:
         """One training step on one batch; returns the loss (and metrics) of that batch."""
