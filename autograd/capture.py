@@ -42,7 +42,7 @@ import numpy as np
 from .grad_mode import _Switch
 from .node import Node
 
-__all__ = ["capture", "host_call", "traced", "Recording"]
+__all__ = ["capture", "host_call", "traced", "asarray", "Recording", "CaptureMismatchError"]
 
 
 # ------------------------------------------------------------------------------- the tracer
@@ -66,6 +66,10 @@ class _Traced(np.ndarray):
 
     def __array_function__(self, func, types, args, kwargs):
         recorder = _Switch.capture
+        if recorder is not None and func in _IN_UFUNCS:
+            # written in Python over ufuncs and array methods: let those be recorded one by one,
+            # each into a buffer of its own (one recorded np.var would allocate its temporaries)
+            return func._implementation(*args, **kwargs)
         args, kwargs = _plain_tree(args), _plain_tree(kwargs)
         if recorder is None:
             return func(*args, **kwargs)
@@ -98,6 +102,8 @@ class _Traced(np.ndarray):
     def __setitem__(self, index, value):
         plain = _plain(self)
         index, value = _plain_tree(index), _plain_tree(value)
+        if _is_view_of(value, plain, index):
+            return  # ``a[i] += b`` assigns ``a[i]`` its own updated view: nothing to copy
         plain[index] = value
         if _Switch.capture is not None:
             _Switch.capture.record(operator.setitem, (plain, index, value), {}, "setitem")
@@ -150,6 +156,19 @@ class _Traced(np.ndarray):
     def tolist(self):
         _note_escape()
         return _plain(self).tolist()
+
+
+def _is_view_of(value, array, index):
+    """True when ``value`` is exactly the part ``array[index]`` (same memory, shape and strides)."""
+    if not isinstance(value, np.ndarray) or not np.may_share_memory(value, array):
+        return False
+    try:
+        part = array[index]
+    except (IndexError, TypeError, ValueError):
+        return False
+    return (isinstance(part, np.ndarray) and part.shape == value.shape
+            and part.strides == value.strides
+            and part.__array_interface__["data"][0] == value.__array_interface__["data"][0])
 
 
 def _plain(x):
@@ -213,7 +232,9 @@ class _Call:
         return name
 
     def outputs(self):
-        """The arrays this call writes."""
+        """The arrays this call writes (for an assignment into part of an array, that part)."""
+        if self.function is operator.setitem:
+            return (self.args[0][self.args[1]],)
         out = self.kwargs.get("out")
         if out is not None:
             return tuple(out) if isinstance(out, tuple) else (out,)
@@ -223,6 +244,10 @@ class _Call:
 
 
 _OUT_FUNCTIONS = {}  # numpy function -> whether it takes out= (looked up once per function)
+# numpy functions whose implementation only calls ufuncs and array methods on its arguments
+_IN_UFUNCS = {np.mean, np.var, np.std, np.sum, np.prod, np.max, np.min, np.amax, np.amin,
+              np.any, np.all, np.clip, np.cumsum, np.cumprod, np.stack, np.moveaxis,
+              np.swapaxes, np.transpose, np.expand_dims, np.squeeze, np.reshape, np.ravel}
 _FILLS = {np.zeros: 0, np.zeros_like: 0, np.ones: 1, np.ones_like: 1}
 _CREATIONS = {np.empty, np.empty_like, np.full, np.full_like, *_FILLS}
 
@@ -267,15 +292,24 @@ _WRITES_FIRST_ARGUMENT = {np.copyto, operator.setitem, np.put_along_axis, np.pla
 class _Recorder:
     """Writes down the numpy calls of a captured step (see the module docstring)."""
 
-    def __init__(self):
+    def __init__(self, snapshots=False):
         self.calls = []
+        self.snapshots = [] if snapshots else None  # check mode: each call's results as written
         self.escapes = []
         self.leaves = []       # (tensor, its plain array): leaf tensors whose data was traced
+        self.owned = set()     # ids of the buffers this recording created
         self.label = "step"    # the op (or "vjp of" op) running now, for check mode and drawings
 
+    def _own(self, result):
+        owned = _own(result)
+        self.owned.add(id(owned))
+        return owned
+
     def record(self, function, args, kwargs, kind=None):
-        self.calls.append(_Call(function, args, kwargs, self.label if kind is None else
-                                f"{self.label} ({kind})"))
+        call = _Call(function, args, kwargs, self.label if kind is None else f"{self.label} ({kind})")
+        self.calls.append(call)
+        if self.snapshots is not None:
+            self.snapshots.append([np.array(out, copy=True) for out in call.outputs()])
 
     def ufunc(self, ufunc, method, inputs, kwargs, given_out):
         function = ufunc if method == "__call__" else getattr(ufunc, method)
@@ -290,7 +324,7 @@ class _Recorder:
             return given_out[0] if len(given_out) == 1 else given_out
         result = function(*inputs, **kwargs)
         results = result if isinstance(result, tuple) else (result,)
-        owned = tuple(_own(r) for r in results)
+        owned = tuple(self._own(r) for r in results)
         self.record(function, inputs, {**kwargs, "out": tuple(o.view(np.ndarray) for o in owned)})
         return owned if isinstance(result, tuple) else owned[0]
 
@@ -310,7 +344,7 @@ class _Recorder:
         if isinstance(result, np.ndarray) and any(
                 isinstance(a, np.ndarray) and np.may_share_memory(result, a) for a in _arrays(args)):
             return result.view(_Traced)  # a view of an array the step already has
-        owned = _own(result)
+        owned = self._own(result)
         out = owned.view(np.ndarray)
         if function in _CREATIONS:
             if function in _FILLS:
@@ -328,7 +362,7 @@ class _Recorder:
         return owned
 
     def copy_into(self, result, source, casting="same_kind", reshaped=False):
-        owned = _own(result)
+        owned = self._own(result)
         out = owned.view(np.ndarray)
         if reshaped:
             self.record(_reshaped_copy, (out, source), {})
@@ -339,7 +373,7 @@ class _Recorder:
     def getitem(self, result, source, index):
         if np.may_share_memory(result, source):
             return result.view(_Traced)  # a basic index: a view
-        owned = _own(result)
+        owned = self._own(result)
         out = owned.view(np.ndarray)
         axis = _single_array_axis(index)
         if axis is not None:
@@ -388,7 +422,10 @@ def _single_array_axis(index):
 
 # ------------------------------------------------------------------------------- replaying
 class CaptureMismatchError(AssertionError):
-    """``capture(fn, check=True)``: a replayed array differs from the eager one."""
+    """``capture(fn, check=True)``: a replayed array differs from the eager one. The eager
+    run's result is ``eager_result`` (the function's state is the eager run's)."""
+
+    eager_result = None
 
 
 class Recording:
@@ -404,15 +441,16 @@ class Recording:
 
     # -------------------------------------------------------------- recording
     @classmethod
-    def record(cls, fn, args, kwargs):
-        """Run ``fn`` eagerly while recording; returns ``(recording, result)``."""
+    def record(cls, fn, args, kwargs, snapshots=False):
+        """Run ``fn`` eagerly while recording; returns ``(recording, result)``. With
+        ``snapshots``, each call's results are also kept as they were right after the call."""
         if _Switch.capture is not None:
             raise RuntimeError("capture: a captured function was called while another one was "
                                "being recorded; capture the outer function only")
         inputs = []
         args = tuple(_input_buffer(a, inputs) for a in args)
         kwargs = {key: _input_buffer(value, inputs) for key, value in kwargs.items()}
-        recorder = _Recorder()
+        recorder = _Recorder(snapshots)
         _Switch.capture = recorder
         try:
             result = fn(*args, **kwargs)
@@ -424,8 +462,9 @@ class Recording:
                 if isinstance(tensor.grad, _Traced):
                     tensor.grad = tensor.grad.view(np.ndarray)
         outputs = _output_template(result)
-        owned = {id(_root(out)) for call in recorder.calls for out in call.outputs()}
+        owned = recorder.owned | {id(buffer) for buffer in inputs}
         recording = cls(recorder, [b.view(np.ndarray) for b in inputs], outputs, owned)
+        recording.snapshots = recorder.snapshots
         return recording, _untraced(result)
 
     # -------------------------------------------------------------- replaying
@@ -454,20 +493,27 @@ class Recording:
             replayed.append([np.array(out, copy=True) for out in call.outputs()])
         for root, saved in external.values():
             np.copyto(root, saved)
-        fresh, result = Recording.record(fn, args, kwargs)
+        fresh, result = Recording.record(fn, args, kwargs, snapshots=True)
+        try:
+            self._compare(fresh, replayed)
+        except CaptureMismatchError as error:
+            error.eager_result = result
+            raise
+        return result
+
+    def _compare(self, fresh, replayed):
         if len(fresh.calls) != len(self.calls):
             raise CaptureMismatchError(
                 f"capture check: the eager run made {len(fresh.calls)} numpy calls where the "
                 f"recording has {len(self.calls)}; the function's control flow changed (it "
                 "depends on values, or on state outside its arguments)")
-        for index, (call, values) in enumerate(zip(fresh.calls, replayed)):
-            for out, value in zip(call.outputs(), values):
+        for index, (call, eager, values) in enumerate(zip(fresh.calls, fresh.snapshots, replayed)):
+            for out, value in zip(eager, values):
                 if not np.array_equal(out, value, equal_nan=True):
                     raise CaptureMismatchError(
                         f"capture check: call {index} ({call.name()} in {call.label}) gives a "
                         f"different array of shape {np.shape(out)} when replayed: max difference "
                         f"{_max_difference(out, value)}")
-        return result
 
     # -------------------------------------------------------------- looking inside
     def describe(self, limit=None):
@@ -565,12 +611,13 @@ def _build_outputs(template):
 
 
 def _untraced(result):
-    """The recording run's own result, with plain arrays."""
+    """The recording run's own result, with plain arrays of its own (the recorded buffers are
+    written again by every replay)."""
     if isinstance(result, Node) and isinstance(result.data, _Traced):
-        result.data = result.data.view(np.ndarray)
+        result.data = np.array(result.data.view(np.ndarray))
         return result
     if isinstance(result, _Traced):
-        return result.view(np.ndarray)
+        return np.array(result.view(np.ndarray))
     if isinstance(result, (tuple, list)):
         return type(result)(_untraced(r) for r in result)
     if isinstance(result, dict):
@@ -623,3 +670,13 @@ class capture:
     def recording(self):
         """The most recent recording (None before the first call)."""
         return next(reversed(self.recordings.values()), None)
+
+
+def asarray(x, dtype=None):
+    """``np.asarray`` for code that may run inside a captured step: the array behind a tensor or
+    an array-like, converted to ``dtype`` if given, still recorded when it was (``np.asarray``
+    would hand back an unrecorded array, and replays would reuse the values it held)."""
+    array = np.asanyarray(x.data if isinstance(x, Node) else x)
+    if dtype is not None and array.dtype != np.dtype(dtype):
+        array = array.astype(dtype)
+    return array

@@ -31,7 +31,7 @@ def __getattr__(name):
     import importlib
     if name == "optim":
         return importlib.import_module(".optim", __name__)
-    if name in ("load_model", "save_model"):
+    if name in ("load_model", "save_model", "ModelFileError"):
         return getattr(importlib.import_module(".serialization", __name__), name)
     if name in ("save", "load"):  # one-call state dicts, as torch.save / torch.load
         return getattr(importlib.import_module(".checkpoint", __name__), name)
@@ -41,5 +41,5 @@ def __getattr__(name):
 __all__ = ["Module", "Parameter", "Sequential", "ModuleList", "Model", "seed", "clear_session",
            "data", "functional", "init",
            "initializers", "layers", "losses", "optim", "regularizers", "register_layer",
-           "layer_from_config", "layer_to_config", "load_model", "save_model", "save",
-           "load"] + layers.__all__
+           "layer_from_config", "layer_to_config", "load_model", "save_model", "ModelFileError",
+           "save", "load"] + layers.__all__

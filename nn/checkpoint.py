@@ -50,37 +50,33 @@ def save(obj, path: str | os.PathLike) -> None:
 
 def load(path: str | os.PathLike) -> dict:
     """Read what ``nn.save`` wrote (the same dict, arrays as numpy arrays); the weights of a
-    model or weights file as ``{name: array}``; a plain ``.npz`` as ``{name: array}``."""
-    from .serialization import (FORMAT, HEADER, VERSION, WEIGHTS_PREFIX, ModelFileError,
-                                load_state)
+    model or weights file as ``{name: array}``; a plain ``.npz`` as ``{name: array}``.
+
+    The file is read as the model loader reads it (bounded, header checked field by field);
+    every problem is a ``ModelFileError`` naming the file."""
+    from .model_header import read_header
+    from .serialization import HEADER, WEIGHTS_PREFIX, ModelFileError, load_state
 
     entries = load_state(path)
-    raw = entries.pop(HEADER, None)
-    if raw is None:
+    if HEADER not in entries:
         return entries
-    try:
-        header = json.loads(str(raw.reshape(())))
-    except (ValueError, TypeError) as error:
-        raise ModelFileError(f"{path}: the {HEADER!r} entry is not valid JSON ({error})") from None
-    if not isinstance(header, dict) or header.get("format") != FORMAT:
-        raise ModelFileError(f"{path}: its {HEADER!r} entry is not a lucidgrad header")
-    if header.get("version") != VERSION:
-        raise ModelFileError(f"{path}: file format version {header.get('version')!r} is not "
-                             f"supported (this lucidgrad reads version {VERSION})")
-    if header.get("kind") in ("model", "weights"):
+    header = read_header(path, entries, ("state", "model", "weights"))
+    entries.pop(HEADER)
+    if header["kind"] in ("model", "weights"):
         return {name[len(WEIGHTS_PREFIX):]: array for name, array in entries.items()
                 if name.startswith(WEIGHTS_PREFIX)}
-    if header.get("kind") != KIND:
-        raise ModelFileError(f"{path} is a lucidgrad {header.get('kind')!r} file, which nn.load "
-                             "does not read")
-    missing = [key for key in header.get("arrays", []) if ARRAYS_PREFIX + key not in entries]
+    listed = header.get("arrays", [])
+    missing = [key for key in listed if ARRAYS_PREFIX + key not in entries]
     if missing:
         raise ModelFileError(f"{path}: the header lists arrays that are missing: {missing}")
     state = {}
-    for key, value in header.get("values", {}).items():
-        _put(state, key, value)
-    for key in header.get("arrays", []):
-        _put(state, key, entries[ARRAYS_PREFIX + key])
+    try:
+        for key, value in header.get("values", {}).items():
+            _put(state, key, value)
+        for key in listed:
+            _put(state, key, entries[ARRAYS_PREFIX + key])
+    except ValueError as error:
+        raise ModelFileError(f"{path}: header field 'values' or 'arrays': {error}") from None
     return state
 
 
@@ -114,10 +110,18 @@ def _plain(value) -> bool:
 
 
 def _put(state: dict, path: str, value) -> None:
+    """Place ``value`` at ``path`` (``outer/inner``) in the nested dict ``state``; a ValueError
+    when the path is empty somewhere or runs through a value that is not a dict."""
     *outer, last = path.split("/")
+    if not all((*outer, last)):
+        raise ValueError(f"the path {path!r} has an empty part")
     for key in outer:
         state = state.setdefault(key, {})
+        if not isinstance(state, dict):
+            raise ValueError(f"the path {path!r} runs through a value that is not a dict")
     if isinstance(value, dict) and not value:
         state.setdefault(last, {})
+    elif isinstance(state.get(last), dict) and state[last]:
+        raise ValueError(f"the path {path!r} is also a dict of other values")
     else:
         state[last] = value

@@ -4,7 +4,8 @@ Children are registered under the names "0", "1", ..., so parameters read ``0.ke
 ``1.bias`` and so on, and op scopes name the layer that recorded them.
 """
 from .layers.masking import apply_layer
-from .module import Module, layer_from_config, layer_to_config, register_layer
+from .module import (Module, layer_from_config, layer_to_config, register_layer,
+                     weight_shapes_from_config)
 from .training.model import Model
 
 __all__ = ["Sequential", "ModuleList"]
@@ -113,8 +114,38 @@ class Sequential(Model):
 
     @classmethod
     def from_config(cls, config):
-        layers = [layer_from_config(c) for c in config.get("layers", [])]
-        return cls(layers, name=config.get("name"))
+        """Rebuild the model from ``get_config()``'s dict. Nothing is built: layers whose config
+        gives their sizes are created with their weights, lazily built ones wait for the first
+        batch (or ``build``), as after the original model was made."""
+        layers = [layer_from_config(c) for c in _layer_configs(config)]
+        model = cls(name=config.get("name"))
+        for layer in layers:
+            model._append(layer)
+        return model
+
+    @classmethod
+    def weight_shapes_from_config(cls, config):
+        shapes = {}
+        for index, layer in enumerate(_layer_configs(config)):
+            try:
+                own = weight_shapes_from_config(layer)
+            except (TypeError, ValueError) as error:  # say which layer
+                raise ValueError(f"layers[{index}]: {error}") from None
+            if own is None:
+                return None
+            shapes.update((f"{index}.{name}", shape) for name, shape in own.items())
+        return shapes
+
+
+def _layer_configs(config):
+    """The list of layer descriptions in a ``Sequential`` config, checked."""
+    layers = config.get("layers", [])
+    if not isinstance(layers, list):
+        raise ValueError(f"Sequential: the config's layers must be a list of layer descriptions, "
+                         f"got {type(layers).__name__}")
+    if not isinstance(config.get("name"), (str, type(None))):
+        raise ValueError(f"Sequential: name must be a string or None, got {config.get('name')!r}")
+    return layers
 
 
 class ModuleList(Module):

@@ -26,6 +26,7 @@ import numpy as np
 
 import autograd
 from autograd import Tensor, clip, log, log_softmax, relu, softmax_cross_entropy, softplus
+from autograd.capture import asarray
 
 __all__ = ["EPSILON", "Loss", "mean_squared_error", "mean_absolute_error", "huber",
            "binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy",
@@ -59,7 +60,7 @@ def _as_target(y_true, y_pred, where):
         if y_true.data.dtype != dtype:
             y_true = y_true.astype(dtype)
     else:
-        y_true = np.asarray(y_true, dtype=dtype)
+        y_true = asarray(y_true, dtype)
     true_shape, pred_shape = y_true.shape, y_pred.shape
     if true_shape == pred_shape:
         return y_true
@@ -188,7 +189,7 @@ def _categorical(y_true, y_pred, from_logits, reduction):
 def _one_hot_labels(labels, y_pred, where):
     """Integer class labels (shape ``y_pred.shape[:-1]``, a trailing 1 allowed) as one-hot rows
     in the predictions' dtype."""
-    labels = labels.data if isinstance(labels, Tensor) else np.asarray(labels)
+    labels = asarray(labels)
     classes = y_pred.shape[-1] if y_pred.ndim else 0
     if labels.shape == y_pred.shape[:-1] + (1,) and y_pred.ndim:
         labels = labels.reshape(y_pred.shape[:-1])
@@ -221,7 +222,7 @@ def cross_entropy(logits, target, reduction="mean"):
     logits = _as_prediction(logits, "cross_entropy")
     if logits.ndim != 2:
         raise ValueError(f"cross_entropy: logits must be (batch, classes), got shape {logits.shape}")
-    target_array = target.data if isinstance(target, Tensor) else np.asarray(target)
+    target_array = asarray(target)
     if target_array.shape == logits.shape and np.issubdtype(target_array.dtype, np.floating):
         probabilities = _as_target(target, logits, "cross_entropy")
     else:

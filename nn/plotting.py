@@ -91,7 +91,7 @@ def plot_learning_curves(history, path: str | os.PathLike, title: str | None = N
     """Draw ``learning_curve_figure(history, title, test_results)`` and save it as a PNG at
     ``path`` (atomically). ``history`` is a ``History`` or its ``.history`` dict. Returns the
     path."""
-    from .serialization import atomic_path
+    from .files import atomic_path
 
     figure = learning_curve_figure(history, title, test_results)
     buffer = io.BytesIO()

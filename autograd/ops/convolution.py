@@ -38,7 +38,7 @@ How the numpy work is laid out (float32 stays float32; no loop over positions an
 import numpy as np
 
 from ..primitive import primitive
-from ._windows import Windows, as_tuple, check_rank, crop_index, pad_spatial, padding_pairs
+from .windows import Windows, as_tuple, check_rank, crop_index, pad_spatial, padding_pairs
 
 __all__ = ["conv", "conv1d", "conv2d", "conv3d", "conv_transpose"]
 

@@ -76,9 +76,12 @@ class BatchIterator:
             raise ValueError(
                 f"all arrays must have the same first dimension; shapes: {self._shapes()}"
             )
+        for name, value in (("shuffle", shuffle), ("drop_last", drop_last)):
+            if not isinstance(value, (bool, np.bool_)):
+                raise TypeError(f"BatchIterator: {name} must be True or False, got {value!r}")
         self.batch_size = int(batch_size)
-        self.shuffle = shuffle
-        self.drop_last = drop_last
+        self.shuffle = bool(shuffle)
+        self.drop_last = bool(drop_last)
         self._seeds = np.random.SeedSequence(seed)
 
     @property

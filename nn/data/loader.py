@@ -99,6 +99,9 @@ class DataLoader:
         if generator is not None and not isinstance(generator, np.random.Generator):
             raise TypeError(f"DataLoader: generator must be a numpy.random.Generator, got "
                             f"{type(generator).__name__}")
+        for name, value in (("shuffle", shuffle), ("drop_last", drop_last)):
+            if not isinstance(value, (bool, np.bool_)):
+                raise TypeError(f"DataLoader: {name} must be True or False, got {value!r}")
         if (seed is not None or generator is not None) and not shuffle:
             raise ValueError("DataLoader: seed and generator set the shuffling order; pass "
                              "shuffle=True too")

@@ -7,6 +7,7 @@ import numpy as np
 
 import autograd
 from autograd import Tensor, affine, linear as _linear
+from autograd.capture import traced
 
 __all__ = ["cast_input", "dense", "linear", "dropout", "batch_norm", "flatten"]
 
@@ -73,6 +74,8 @@ def batch_norm(x, gamma=None, beta=None, moving_mean=None, moving_variance=None,
     ndim = x.ndim
     if ndim < 2:
         raise ValueError(f"batch_norm: input must have a batch axis and a feature axis, got shape {x.shape}")
+    # the moving statistics live outside the graph: a captured step must record their use too
+    moving_mean, moving_variance = traced(moving_mean), traced(moving_variance)
     axis = axis % ndim
     channels = x.shape[axis]
     reduce_axes = tuple(i for i in range(ndim) if i != axis)

@@ -19,6 +19,7 @@ import numpy as np
 
 import autograd
 from autograd import Tensor
+from autograd.capture import asarray
 
 from ..losses import _as_prediction, _as_target, _check_reduction, _reduce
 
@@ -41,9 +42,9 @@ def cross_entropy(input, target, weight=None, *, ignore_index=-100, reduction="m
     classes = logits.shape[1]
     weights = _class_weights("cross_entropy", weight, logits)
     labels = _data(target)
-    if np.issubdtype(np.asarray(labels).dtype, np.floating) and \
+    if np.issubdtype(asarray(labels).dtype, np.floating) and \
             np.shape(labels) == _unbatched_shape(logits, unbatched):
-        probabilities = np.asarray(labels, dtype=logits.data.dtype).reshape(logits.shape)
+        probabilities = asarray(labels, dtype=logits.data.dtype).reshape(logits.shape)
         mixed = (1.0 - label_smoothing) * probabilities + label_smoothing / classes
         targets = mixed if weights is None else mixed * weights
         loss = autograd.softmax_cross_entropy(logits, targets, axis=1, reduction=reduction)
@@ -140,7 +141,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, *, reduction="m
     if pos_weight is None:
         loss = autograd.softplus(x) - x * y
     else:
-        pw = np.asarray(_data(pos_weight), dtype=x.data.dtype)
+        pw = asarray(_data(pos_weight), dtype=x.data.dtype)
         loss = (1.0 - y) * x + (1.0 + (pw - 1.0) * y) * autograd.softplus(-x)
     return _reduce(_weighted(loss, weight, "binary_cross_entropy_with_logits"), reduction)
 
@@ -182,7 +183,7 @@ def _class_weights(op, weight, x):
         raise TypeError(f"{op}: weight must be an array of one weight per class; pass "
                         f"reduction={weight!r} by keyword")
     classes = x.shape[1]
-    weights = np.asarray(_data(weight), dtype=x.data.dtype)
+    weights = asarray(_data(weight), dtype=x.data.dtype)
     if weights.shape != (classes,):
         raise ValueError(f"{op}: weight must have shape ({classes},), one per class, got "
                          f"{weights.shape}")
@@ -192,7 +193,7 @@ def _class_weights(op, weight, x):
 def _one_hot(op, labels, x, ignore_index, unbatched):
     """One-hot rows of ``labels`` laid out like ``x`` (classes on axis 1), zero where a label is
     ``ignore_index``, and the mask of counted positions (1 on axis 1)."""
-    labels = np.asarray(labels)
+    labels = asarray(labels)
     expected = x.shape[:1] + x.shape[2:]
     if unbatched and labels.shape == ():
         labels = labels.reshape(1)
@@ -235,7 +236,7 @@ def _huber(error, delta):
 def _weighted(loss, weight, op):
     if weight is None:
         return loss
-    weights = np.asarray(_data(weight), dtype=loss.data.dtype)
+    weights = asarray(_data(weight), dtype=loss.data.dtype)
     try:
         fits = np.broadcast_shapes(weights.shape, loss.shape) == loss.shape
     except ValueError:

@@ -3,7 +3,7 @@ import math
 
 import numpy as np
 
-from .hyperparameters import fraction, positive
+from .hyperparameters import flag, fraction, positive
 from .optimizer import Optimizer
 
 __all__ = ["Adam", "AdamW"]
@@ -51,7 +51,7 @@ class Adam(Optimizer):
         self.beta1 = fraction(self, "beta1", beta1)
         self.beta2 = fraction(self, "beta2", beta2)
         self.eps = positive(self, "eps", eps)
-        self.amsgrad = bool(amsgrad)
+        self.amsgrad = flag(self, "amsgrad", amsgrad)
         super().__init__(params, lr, weight_decay, clipnorm, clipvalue, global_clipnorm,
                          learning_rate, default_lr=1e-3)
 

@@ -3,7 +3,7 @@ import math
 
 import numpy as np
 
-from .hyperparameters import fraction, positive
+from .hyperparameters import flag, fraction, positive
 from .optimizer import Optimizer
 
 __all__ = ["RMSprop"]
@@ -61,8 +61,8 @@ class RMSprop(Optimizer):
         self.rho = fraction(self, "rho", rho)
         self.eps = positive(self, "eps", eps)
         self.momentum = fraction(self, "momentum", momentum)
-        self.centered = bool(centered)
-        self.eps_inside_sqrt = bool(eps_inside_sqrt)
+        self.centered = flag(self, "centered", centered)
+        self.eps_inside_sqrt = flag(self, "eps_inside_sqrt", eps_inside_sqrt)
         super().__init__(params, lr, weight_decay, clipnorm, clipvalue, global_clipnorm,
                          learning_rate, default_lr=1e-3)
 

@@ -17,6 +17,7 @@ import numpy as np
 from autograd import Tensor, no_grad
 
 from ..module import Module
+from ..validation import sample_shape
 
 __all__ = ["model_summary", "count_parameters", "layer_label"]
 
@@ -59,7 +60,7 @@ def find_input_shape(model: Module, input_shape) -> tuple | None:
     """One sample's shape: ``input_shape`` when given, else the shape the model was built or
     trained with, else the first ``input_shape`` declared by a layer; None when none is known."""
     if input_shape is not None:
-        return tuple(input_shape)
+        return sample_shape(input_shape, "input_shape", "summary")
     known = getattr(model, "_input_shape", None)
     if known is not None:
         return tuple(known)
