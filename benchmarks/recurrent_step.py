@@ -57,8 +57,6 @@ def _data(batch, steps, features, seed=0):
 def lucidgrad_step(kind, batch, steps, features, hidden, bidirectional, state=None):
     """``(forward, backward_and_update, parameters)`` for one lucidgrad training step; the weights
     come from ``state`` (a PyTorch-named state dict of numpy arrays) when given."""
-    import numpy as np
-
     import nn
     from autograd import Tensor
 

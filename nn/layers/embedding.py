@@ -20,7 +20,7 @@ from autograd import Tensor, take, where
 
 from .. import init, initializers, regularizers
 from ..module import Module, Parameter, register_layer
-from .dense import _float_dtype, _positive_int
+from ..validation import flag, float_dtype, positive_int
 
 __all__ = ["Embedding"]
 
@@ -53,16 +53,16 @@ class Embedding(Module):
         super().__init__(name=name)
         num_embeddings = _one_of("num_embeddings", num_embeddings, "input_dim", input_dim)
         embedding_dim = _one_of("embedding_dim", embedding_dim, "output_dim", output_dim)
-        self.num_embeddings = _positive_int(num_embeddings, "num_embeddings", "Embedding")
-        self.embedding_dim = _positive_int(embedding_dim, "embedding_dim", "Embedding")
+        self.num_embeddings = positive_int(num_embeddings, "num_embeddings", "Embedding")
+        self.embedding_dim = positive_int(embedding_dim, "embedding_dim", "Embedding")
         if padding_idx is not None:
             if not -self.num_embeddings <= padding_idx < self.num_embeddings:
                 raise ValueError(f"Embedding: padding_idx must lie in [{-self.num_embeddings}, "
                                  f"{self.num_embeddings}), got {padding_idx}")
             padding_idx = int(padding_idx) % self.num_embeddings
         self.padding_idx = padding_idx
-        self.mask_zero = bool(mask_zero)
-        self.dtype = _float_dtype(dtype, "Embedding")
+        self.mask_zero = flag(mask_zero, "mask_zero", "Embedding")
+        self.dtype = float_dtype(dtype, "Embedding")
         self.embeddings_initializer = _initializer(embeddings_initializer)
         self._initializer_spec = embeddings_initializer
         self.embeddings_regularizer = regularizers.get(embeddings_regularizer)

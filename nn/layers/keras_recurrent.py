@@ -34,7 +34,7 @@ from .. import initializers, regularizers
 from ..functional import cast_input
 from ..module import Module, Parameter, layer_from_config, layer_to_config, register_layer
 from . import activations
-from .dense import _float_dtype, _positive_int
+from ..validation import flag, float_dtype, positive_int
 from .masking import as_mask
 from .recurrent import KERAS_TWINS, KINDS, check_sequence, check_state, recurrence, stack_states
 
@@ -75,11 +75,11 @@ class _KerasRecurrent(Module):
                  dtype=np.float32, name=None):
         super().__init__(name=name)
         title = type(self).__name__
-        self.units = _positive_int(units, "units", title)
+        self.units = positive_int(units, "units", title)
         self.activation = _scan_activation(activation, "activation", title)
         self.recurrent_activation = _scan_activation(recurrent_activation, "recurrent_activation",
                                                      title)
-        self.use_bias = bool(use_bias)
+        self.use_bias = flag(use_bias, "use_bias", title)
         self._initializer_specs = (kernel_initializer, recurrent_initializer, bias_initializer)
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.recurrent_initializer = initializers.get(recurrent_initializer)
@@ -87,15 +87,15 @@ class _KerasRecurrent(Module):
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self.recurrent_regularizer = regularizers.get(recurrent_regularizer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.return_sequences = bool(return_sequences)
-        self.return_state = bool(return_state)
-        self.go_backwards = bool(go_backwards)
-        self.zero_output_for_mask = bool(zero_output_for_mask)
-        self.dtype = _float_dtype(dtype, title)
+        self.return_sequences = flag(return_sequences, "return_sequences", title)
+        self.return_state = flag(return_state, "return_state", title)
+        self.go_backwards = flag(go_backwards, "go_backwards", title)
+        self.zero_output_for_mask = flag(zero_output_for_mask, "zero_output_for_mask", title)
+        self.dtype = float_dtype(dtype, title)
         self.kernel = self.recurrent_kernel = self.bias = None
         self.built = False
         if input_shape is None and input_dim is not None:
-            input_shape = (None, _positive_int(input_dim, "input_dim", title))
+            input_shape = (None, positive_int(input_dim, "input_dim", title))
         self.declared_input_shape = None if input_shape is None else tuple(input_shape)
         if input_shape is not None:
             self.build((None,) + tuple(input_shape))
@@ -113,7 +113,7 @@ class _KerasRecurrent(Module):
         if len(input_shape) != 3 or input_shape[-1] is None:
             raise ValueError(f"{type(self).__name__}: cannot build from input shape "
                              f"{input_shape}; expected (batch, steps, features)")
-        features = _positive_int(input_shape[-1], "the number of features", type(self).__name__)
+        features = positive_int(input_shape[-1], "the number of features", type(self).__name__)
         width = self.gates * self.units
         self.kernel = Parameter(self.kernel_initializer((features, width), dtype=self.dtype))
         self.recurrent_kernel = Parameter(self.recurrent_initializer((self.units, width),
@@ -235,9 +235,9 @@ class _KerasRecurrent(Module):
         text = f"units={self.units}"
         if self.input_dim is not None:
             text = f"{self.input_dim} -> {self.units}"
-        for flag in ("return_sequences", "return_state", "go_backwards"):
-            if getattr(self, flag):
-                text += f", {flag}=True"
+        for option in ("return_sequences", "return_state", "go_backwards"):
+            if getattr(self, option):
+                text += f", {option}=True"
         return text
 
 
@@ -266,7 +266,7 @@ class LSTM(_KerasRecurrent):
 
     def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
                  unit_forget_bias=True, **options):
-        self.unit_forget_bias = bool(unit_forget_bias)
+        self.unit_forget_bias = flag(unit_forget_bias, "unit_forget_bias", "LSTM")
         super().__init__(units, activation, recurrent_activation, use_bias, **options)
 
     def _initial_bias(self):

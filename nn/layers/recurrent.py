@@ -35,7 +35,7 @@ from autograd import (concatenate, expand_dims, gru_scan, linear, lstm_scan, res
 from .. import init
 from ..functional import cast_input, dropout
 from ..module import Module, Parameter, register_layer
-from .dense import _float_dtype, _positive_int
+from ..validation import flag, float_dtype, positive_int, real_number
 
 __all__ = ["RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell", "Kind", "KINDS",
            "recurrence", "stack_states", "check_sequence", "check_state", "KERAS_TWINS"]
@@ -141,22 +141,21 @@ class _TorchRecurrent(Module):
                  dropout=0.0, bidirectional=False, dtype=np.float32, nonlinearity="tanh"):
         super().__init__()
         title = type(self).__name__
-        self.input_size = _positive_int(input_size, "input_size", title)
-        self.hidden_size = _positive_int(hidden_size, "hidden_size", title)
-        self.num_layers = _positive_int(num_layers, "num_layers", title)
-        if not 0 <= dropout < 1:
-            raise ValueError(f"{title}: dropout must lie in [0, 1), got {dropout}")
+        self.input_size = positive_int(input_size, "input_size", title)
+        self.hidden_size = positive_int(hidden_size, "hidden_size", title)
+        self.num_layers = positive_int(num_layers, "num_layers", title)
+        dropout = real_number(dropout, "dropout", title, 0.0, 1.0, high_open=True)
         if dropout and num_layers == 1:
             warnings.warn(f"{title}: dropout applies between stacked layers, so it does nothing "
                           "with num_layers=1", UserWarning, stacklevel=3)
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"{title}: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
-        self.bias = bool(bias)
-        self.batch_first = bool(batch_first)
-        self.dropout = float(dropout)
-        self.bidirectional = bool(bidirectional)
+        self.bias = flag(bias, "bias", title)
+        self.batch_first = flag(batch_first, "batch_first", title)
+        self.dropout = dropout
+        self.bidirectional = flag(bidirectional, "bidirectional", title)
         self.nonlinearity = nonlinearity
-        self.dtype = _float_dtype(dtype, title)
+        self.dtype = float_dtype(dtype, title)
         gates = KINDS[self.kind].gates
         bound = 1.0 / math.sqrt(self.hidden_size)
         self._weight_names = []
@@ -363,14 +362,15 @@ class _TorchCell(Module):
     def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", dtype=np.float32):
         super().__init__()
         title = type(self).__name__
-        self.input_size = _positive_int(input_size, "input_size", title)
-        self.hidden_size = _positive_int(hidden_size, "hidden_size", title)
+        self.input_size = positive_int(input_size, "input_size", title)
+        self.hidden_size = positive_int(hidden_size, "hidden_size", title)
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"{title}: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
         self.nonlinearity = nonlinearity
-        self.dtype = _float_dtype(dtype, title)
+        self.dtype = float_dtype(dtype, title)
         gates = KINDS[self.kind].gates * self.hidden_size
         bound = 1.0 / math.sqrt(self.hidden_size)
+        bias = flag(bias, "bias", title)
         self.weight_ih = _uniform_parameter((gates, self.input_size), bound, self.dtype)
         self.weight_hh = _uniform_parameter((gates, self.hidden_size), bound, self.dtype)
         self.bias_ih = _uniform_parameter((gates,), bound, self.dtype) if bias else None

@@ -5,7 +5,6 @@ import pytest
 
 import autograd as ag
 import nn
-from autograd import Tensor
 from nn.layers import Embedding
 from nn.module import layer_from_config, layer_to_config
 
