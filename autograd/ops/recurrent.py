@@ -446,28 +446,21 @@ def _rnn_vjp(g, ans, args, needs, mask=None, reverse=False, activation="tanh"):
     return [grads[i] for i in needs]
 
 
-def _lstm_vjp(g, ans, args, needs, mask=None, reverse=False, activation="tanh",
-              recurrent_activation="sigmoid", saved=None):
-    act, rec = SCAN_ACTIVATIONS[activation], SCAN_ACTIVATIONS[recurrent_activation]
-    directions = _directions_of("lstm_scan", 4, args, mask, reverse)
-    if _replay(ans, saved):
-        grads = _lstm_backward_numpy(g, ans, *args, mask, directions, act, rec, saved, needs)
-    else:
-        grads = _per_direction(_lstm_backward_ops, directions, g, ans, args, ("h0", "c0"),
-                               mask=mask, act=act, rec=rec, needs=needs)
-    return [grads[i] for i in needs]
+def _gated_vjp(op, gates, numpy_backward, ops_backward, state_slots):
+    """The VJP of the LSTM or GRU scan: the numpy backward with the saved gates in an ordinary
+    backward pass, the op-written one (per direction) under create_graph."""
+    def vjp(g, ans, args, needs, mask=None, reverse=False, activation="tanh",
+            recurrent_activation="sigmoid", saved=None):
+        act, rec = SCAN_ACTIVATIONS[activation], SCAN_ACTIVATIONS[recurrent_activation]
+        directions = _directions_of(op, gates, args, mask, reverse)
+        if _replay(ans, saved):
+            grads = numpy_backward(g, ans, *args, mask, directions, act, rec, saved, needs)
+        else:
+            grads = _per_direction(ops_backward, directions, g, ans, args, state_slots,
+                                   mask=mask, act=act, rec=rec, needs=needs)
+        return [grads[i] for i in needs]
 
-
-def _gru_vjp(g, ans, args, needs, mask=None, reverse=False, activation="tanh",
-             recurrent_activation="sigmoid", saved=None):
-    act, rec = SCAN_ACTIVATIONS[activation], SCAN_ACTIVATIONS[recurrent_activation]
-    directions = _directions_of("gru_scan", 3, args, mask, reverse)
-    if _replay(ans, saved):
-        grads = _gru_backward_numpy(g, ans, *args, mask, directions, act, rec, saved, needs)
-    else:
-        grads = _per_direction(_gru_backward_ops, directions, g, ans, args, ("h0",), mask=mask,
-                               act=act, rec=rec, needs=needs)
-    return [grads[i] for i in needs]
+    return vjp
 
 
 class _MaskFactors:
@@ -498,6 +491,17 @@ def _kernel_gradient(previous, d_pre):
     """sum over steps of h_{t-1}^T d_pre_t: one matmul over all T * B rows."""
     hidden, width = _shape(previous)[-1], _shape(d_pre)[-1]
     return matmul(transpose(reshape(previous, (-1, hidden))), reshape(d_pre, (-1, width)))
+
+
+def _masked(mask, ans, through, *coefficients):
+    """``(mask factors, through, coefficients)`` for a VJP: without a mask, None and the
+    arguments as given; with one, the coefficients zeroed at the skipped steps and ``through``
+    (the gate the state passes through to the step before) 1 there, so that a skipped step
+    hands its gradient back unchanged."""
+    if mask is None:
+        return None, through, coefficients
+    masks = _MaskFactors(mask, np.asanyarray(raw(ans)).dtype)
+    return masks, where(masks.runs, through, 1.0), [c * masks.keep for c in coefficients]
 
 
 def _rnn_backward(g, ans, xp, h0, kernel, *, reverse, mask, act, needs):
@@ -536,11 +540,7 @@ def _lstm_backward_ops(g, ans, xp, h0, c0, kernel, *, reverse, mask, act, rec, n
     to_c = o * act.slope(act_c)  # d c_t / d h_t, through h_t = o act(c_t)
     coefficients = concatenate([cell * rec.slope(i), c_prev * rec.slope(f), i * act.slope(cell),
                                 act_c * rec.slope(o)], axis=-1)
-    through_f, masks = f, None
-    if mask is not None:
-        masks = _MaskFactors(mask, np.asanyarray(raw(ans)).dtype)
-        to_c, coefficients = to_c * masks.keep, coefficients * masks.keep
-        through_f = where(masks.runs, f, 1.0)
+    masks, through_f, (to_c, coefficients) = _masked(mask, ans, f, to_c, coefficients)
     kernel_t = transpose(kernel)
     g_h, g_c = g[0], g[1]
     d_z, carry_h, carry_c = [None] * steps, None, None
@@ -577,11 +577,7 @@ def _gru_backward_ops(g, ans, xp, h0, kernel, bias, *, reverse, mask, act, rec, 
     d_r = d_n * a_n * rec.slope(r)
     to_x = concatenate([d_r, d_zg, d_n], axis=-1)
     to_a = concatenate([d_r, d_zg, d_n * r], axis=-1)
-    through_z, masks = z, None
-    if mask is not None:
-        masks = _MaskFactors(mask, np.asanyarray(raw(ans)).dtype)
-        to_x, to_a = to_x * masks.keep, to_a * masks.keep
-        through_z = where(masks.runs, z, 1.0)
+    _, through_z, (to_x, to_a) = _masked(mask, ans, z, to_x, to_a)
     kernel_t = transpose(kernel)
     d_hs, d_a, carry = [None] * steps, [None] * steps, None
     for t in _steps(steps, not reverse):  # the last step run first
@@ -751,8 +747,10 @@ def _gru_backward_numpy(g, ans, xp, h0, kernel, bias, mask, directions, act, rec
 
 
 _rnn_scan = primitive_vjp_all(_rnn_forward, _rnn_vjp, name="rnn_scan")
-_lstm_scan = primitive_vjp_all(_lstm_forward, _lstm_vjp, name="lstm_scan")
-_gru_scan = primitive_vjp_all(_gru_forward, _gru_vjp, name="gru_scan")
+_lstm_scan = primitive_vjp_all(_lstm_forward, _gated_vjp(
+    "lstm_scan", 4, _lstm_backward_numpy, _lstm_backward_ops, ("h0", "c0")), name="lstm_scan")
+_gru_scan = primitive_vjp_all(_gru_forward, _gated_vjp(
+    "gru_scan", 3, _gru_backward_numpy, _gru_backward_ops, ("h0",)), name="gru_scan")
 
 
 def _mask_param(mask):

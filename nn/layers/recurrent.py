@@ -136,9 +136,10 @@ class _TorchRecurrent(Module):
     """``RNN``, ``LSTM`` and ``GRU`` (PyTorch): stacked, optionally bidirectional layers."""
 
     kind = None
+    nonlinearity = "tanh"  # RNN's choice; the gated cells have their own activations
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
-                 dropout=0.0, bidirectional=False, dtype=np.float32, nonlinearity="tanh"):
+                 dropout=0.0, bidirectional=False, dtype=np.float32):
         super().__init__()
         title = type(self).__name__
         self.input_size = positive_int(input_size, "input_size", title)
@@ -148,13 +149,10 @@ class _TorchRecurrent(Module):
         if dropout and num_layers == 1:
             warnings.warn(f"{title}: dropout applies between stacked layers, so it does nothing "
                           "with num_layers=1", UserWarning, stacklevel=3)
-        if nonlinearity not in ("tanh", "relu"):
-            raise ValueError(f"{title}: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
         self.bias = flag(bias, "bias", title)
         self.batch_first = flag(batch_first, "batch_first", title)
         self.dropout = dropout
         self.bidirectional = flag(bidirectional, "bidirectional", title)
-        self.nonlinearity = nonlinearity
         self.dtype = float_dtype(dtype, title)
         gates = KINDS[self.kind].gates
         bound = 1.0 / math.sqrt(self.hidden_size)
@@ -305,8 +303,11 @@ class RNN(_TorchRecurrent):
 
     def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True,
                  batch_first=False, dropout=0.0, bidirectional=False, dtype=np.float32):
+        if nonlinearity not in ("tanh", "relu"):
+            raise ValueError(f"RNN: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
+        self.nonlinearity = nonlinearity
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout,
-                         bidirectional, dtype, nonlinearity)
+                         bidirectional, dtype)
 
 
 class _KerasDispatch:
@@ -331,11 +332,6 @@ class LSTM(_KerasDispatch, _TorchRecurrent):
     kind = "lstm"
     _twin = "LSTM"
 
-    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
-                 dropout=0.0, bidirectional=False, dtype=np.float32):
-        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout,
-                         bidirectional, dtype)
-
 
 @register_layer
 class GRU(_KerasDispatch, _TorchRecurrent):
@@ -346,11 +342,6 @@ class GRU(_KerasDispatch, _TorchRecurrent):
 
     kind = "gru"
     _twin = "GRU"
-
-    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
-                 dropout=0.0, bidirectional=False, dtype=np.float32):
-        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout,
-                         bidirectional, dtype)
 
 
 # ---------------------------------------------------------------------- PyTorch's cells
