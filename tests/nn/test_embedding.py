@@ -52,9 +52,11 @@ def test_mask_zero_gives_the_mask_of_real_tokens():
 def test_integral_floats_are_ids_and_fit_keeps_integer_inputs():
     layer = Embedding(5, 2)
     np.testing.assert_array_equal(layer(np.array([1.0, 3.0])).data, layer(np.array([1, 3])).data)
-    model = nn.Sequential([Embedding(30_000_000, 1, input_shape=(1,)), nn.Flatten()])
-    ids = np.array([[16_777_217]])  # not representable in float32
-    assert model._prepare_inputs("fit", ids).dtype.kind == "i"
+    model = nn.Sequential([Embedding(5, 1, input_shape=(1,)), nn.Flatten()])
+    ids = np.array([[3]])  # stays int64: ids above 2**24 would not survive float32
+    assert model._prepare_inputs("fit", ids).dtype == np.int64
+    dense = nn.Sequential([nn.Dense(1, input_shape=(1,))])
+    assert dense._prepare_inputs("fit", ids).dtype == np.float32
 
 
 @pytest.mark.parametrize("ids, error, message", [
