@@ -194,11 +194,13 @@ def export_onnx(model, path, example_input=None, *, input_names=None, output_nam
 def check_onnx(model, onnx_model, example_input=None, batch_sizes=DEFAULT_BATCH_SIZES,
                tolerance=DEFAULT_TOLERANCE, seed=0):
     """Run ``onnx_model`` (a path, bytes or ``ModelProto``) in ONNX Runtime on the example input
-    and on random inputs with ``batch_sizes`` samples (drawn with the example's mean and spread),
+    and on random inputs with ``batch_sizes`` samples (uniform between the example's smallest and
+    largest value, so they stay in the domain the example is in),
     and compare every output with ``model``'s in eval mode.
 
     Returns ``[(batch size, error), ...]`` where ``error`` is the largest absolute difference
-    over the output's largest magnitude; raises ``OnnxMismatchError`` when one exceeds
+    over the output's largest finite magnitude (NaN and infinities must sit in the same places
+    with the same signs); raises ``OnnxMismatchError`` when one exceeds
     ``tolerance`` or a shape differs.
     """
     ort = require("onnxruntime", "Checking an ONNX export")
@@ -208,6 +210,7 @@ def check_onnx(model, onnx_model, example_input=None, batch_sizes=DEFAULT_BATCH_
         onnx_model = Path(onnx_model).read_bytes()
     options = ort.SessionOptions()
     options.intra_op_num_threads = 1
+    options.log_severity_level = 4  # failures are reported below, with the batch size
     try:
         session = ort.InferenceSession(onnx_model, options, providers=["CPUExecutionProvider"])
     except Exception as error:  # onnxruntime's own exception types
@@ -215,22 +218,27 @@ def check_onnx(model, onnx_model, example_input=None, batch_sizes=DEFAULT_BATCH_
     examples = example_inputs_for(model, example_input)
     rng = np.random.default_rng(seed)
     runs = [examples] + [
-        tuple((rng.standard_normal((batch,) + x.shape[1:]) * (x.std() or 1.0) + x.mean()).astype(np.float32)
-              for x in examples)
+        tuple(rng.uniform(x.min(), x.max(), (batch,) + x.shape[1:]).astype(np.float32) for x in examples)
         for batch in batch_sizes]
     names = [i.name for i in session.get_inputs()]
     output_names = [o.name for o in session.get_outputs()]
     checks = []
     for inputs in runs:
         expected = run_eval(model, inputs)
-        found = session.run(None, dict(zip(names, inputs)))
+        try:
+            found = session.run(None, dict(zip(names, inputs)))
+        except Exception as error:  # onnxruntime's own exception types
+            raise OnnxMismatchError(
+                f"ONNX Runtime cannot run the exported graph on a batch of {len(inputs[0])}: "
+                f"{error}. (A value that depends on the batch size only through a number read "
+                "from the input, such as x.shape[0], is a constant of the traced size in the "
+                "export.)") from None
         worst = 0.0
         for name, want, got in zip(output_names, expected, found):
             if want.shape != got.shape:
                 raise OnnxMismatchError(f"output {name!r} with a batch of {len(inputs[0])}: ONNX "
                                         f"Runtime gives shape {got.shape}, lucidgrad {want.shape}")
-            scale = float(np.max(np.abs(want))) if want.size else 1.0
-            error = float(np.max(np.abs(got - want))) / (scale or 1.0) if want.size else 0.0
+            error, scale = _relative_error(want, got)
             if not error <= tolerance:
                 raise OnnxMismatchError(
                     f"output {name!r} with a batch of {len(inputs[0])}: ONNX Runtime differs from "
@@ -239,3 +247,16 @@ def check_onnx(model, onnx_model, example_input=None, batch_sizes=DEFAULT_BATCH_
             worst = max(worst, error)
         checks.append((len(inputs[0]), worst))
     return checks
+
+
+def _relative_error(want, got):
+    """``(largest |got - want| / scale, scale)`` with ``scale`` the largest finite ``|want|``;
+    an infinite error where NaNs or infinities differ."""
+    finite = np.isfinite(want)
+    if not np.array_equal(finite, np.isfinite(got)) or not np.array_equal(want[~finite], got[~finite],
+                                                                          equal_nan=True):
+        return float("inf"), float("nan")
+    if not finite.any():
+        return 0.0, 0.0
+    scale = float(np.max(np.abs(want[finite])))
+    return float(np.max(np.abs(got[finite] - want[finite]))) / (scale or 1.0), scale

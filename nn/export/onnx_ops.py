@@ -62,15 +62,17 @@ def supported_ops():
     return sorted(ONNX_OPS)
 
 
-def _elementwise(op_type):
+def _elementwise(op_type, arity):
     def translate(graph, node):
-        return graph.emit(op_type, [graph.value(x) for x in node.inputs], node)
+        return graph.emit(op_type, [graph.value(x) for x in node.inputs[:arity]], node)
     translate.__name__ = f"_to_{op_type}"
     return translate
 
 
-for _name, _op_type in {**UNARY, **BINARY}.items():
-    onnx_op(_name)(_elementwise(_op_type))
+for _name, _op_type in UNARY.items():
+    onnx_op(_name)(_elementwise(_op_type, 1))
+for _name, _op_type in BINARY.items():
+    onnx_op(_name)(_elementwise(_op_type, 2))
 
 
 def _axes(axis, ndim):
@@ -498,11 +500,11 @@ def _expanded_index(index, ndim, node):
             parts[i] = array
         elif not (part is None or part is Ellipsis or isinstance(part, (slice, int, np.integer))):
             raise ExportError(f"getitem: cannot export the index {part!r} ({node.op.name})")
-    taken = sum(1 for p in parts if p is not None and p is not Ellipsis)
-    if parts.count(Ellipsis) > 1:
+    ellipses = [i for i, p in enumerate(parts) if p is Ellipsis]
+    if len(ellipses) > 1:
         raise ExportError("getitem: an index can hold only one '...'")
+    taken = sum(1 for p in parts if p is not None and p is not Ellipsis)
     fill = [slice(None)] * (ndim - taken)
-    if Ellipsis in parts:
-        at = parts.index(Ellipsis)
-        return tuple(parts[:at] + fill + parts[at + 1:])
+    if ellipses:
+        return tuple(parts[:ellipses[0]] + fill + parts[ellipses[0] + 1:])
     return tuple(parts + fill)
