@@ -15,7 +15,7 @@ from typing import Sequence
 
 __all__ = ["COMMANDS", "DEFAULT_COMMAND", "available_commands", "build_parser", "main"]
 
-COMMANDS = ("train", "graph")
+COMMANDS = ("train", "graph", "export")
 DEFAULT_COMMAND = "train"
 
 

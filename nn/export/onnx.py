@@ -33,6 +33,8 @@ IR_VERSION = 8  # the IR version of opset 17 (onnx 1.12), read by every runtime 
 BATCH_AXIS_NAME = "batch"
 DEFAULT_BATCH_SIZES = (1, 3, 8)
 DEFAULT_TOLERANCE = 1e-5
+_BATCH_HINT = (". A value that depends on the batch size only through a number read from the "
+               "input, such as x.shape[0], is a constant of the traced size in the export.")
 
 
 class UnsupportedOpError(ExportError):
@@ -228,16 +230,14 @@ def check_onnx(model, onnx_model, example_input=None, batch_sizes=DEFAULT_BATCH_
         try:
             found = session.run(None, dict(zip(names, inputs)))
         except Exception as error:  # onnxruntime's own exception types
-            raise OnnxMismatchError(
-                f"ONNX Runtime cannot run the exported graph on a batch of {len(inputs[0])}: "
-                f"{error}. (A value that depends on the batch size only through a number read "
-                "from the input, such as x.shape[0], is a constant of the traced size in the "
-                "export.)") from None
+            raise OnnxMismatchError(f"ONNX Runtime cannot run the exported graph on a batch of "
+                                    f"{len(inputs[0])}: {error}{_BATCH_HINT}") from None
         worst = 0.0
         for name, want, got in zip(output_names, expected, found):
             if want.shape != got.shape:
                 raise OnnxMismatchError(f"output {name!r} with a batch of {len(inputs[0])}: ONNX "
-                                        f"Runtime gives shape {got.shape}, lucidgrad {want.shape}")
+                                        f"Runtime gives shape {got.shape}, lucidgrad "
+                                        f"{want.shape}{_BATCH_HINT}")
             error, scale = _relative_error(want, got)
             if not error <= tolerance:
                 raise OnnxMismatchError(

@@ -18,6 +18,8 @@ import numpy as np
 
 from autograd import Tensor, enable_grad, no_grad
 
+from ..training.summary import find_input_shape
+
 __all__ = ["ExportError", "Trace", "trace_model", "example_inputs_for", "eval_mode", "run_eval"]
 
 
@@ -47,10 +49,7 @@ def example_inputs_for(model, example_input=None, batch=2, seed=0):
     a tuple of them), else ``batch`` uniform [0, 1) samples of the input shape the model knows
     (saved with it, or declared by its first layer)."""
     if example_input is None:
-        shape = getattr(model, "_input_shape", None)
-        if shape is None:
-            shape = next((m.declared_input_shape for m in model.modules()
-                          if getattr(m, "declared_input_shape", None) is not None), None)
+        shape = find_input_shape(model, None)
         if shape is None or any(n is None for n in shape):
             raise ExportError(
                 f"{type(model).__name__} has never been run and declares no input shape, so "
