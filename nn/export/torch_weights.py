@@ -134,16 +134,15 @@ def from_torch_state_dict(model, state, strict=True):
                 continue
             consumed.add(torch_name)
             array = _as_array(state[torch_name])
-            if layout and local in layout.transposed and array.ndim == 2:
-                array = array.T
-            if array.shape != ours[name].shape:
-                problems.append(f"{torch_name!r} has shape {array.shape}, {name!r} expects "
-                                f"{ours[name].shape}"
-                                + (" (transposed from torch's (out, in))" if layout and local in layout.transposed else ""))
+            transposed = bool(layout and local in layout.transposed)
+            wanted = ours[name].shape[::-1] if transposed else ours[name].shape
+            if array.shape != wanted:
+                problems.append(f"{torch_name!r} has shape {array.shape}, expected {wanted}"
+                                + (f" (the transpose of {name!r} {ours[name].shape})" if transposed else ""))
             elif array.dtype.kind not in "fiub":
                 problems.append(f"{torch_name!r} holds dtype {array.dtype}, expected numbers")
             else:
-                converted[name] = array.astype(ours[name].dtype, copy=False)
+                converted[name] = (array.T if transposed else array).astype(ours[name].dtype, copy=False)
     unexpected = sorted(k for k in state if k not in consumed and not k.endswith("." + BATCHES_TRACKED)
                         and k != BATCHES_TRACKED)
     if strict and unexpected:
