@@ -118,13 +118,22 @@ def _keras_class(layer):
     return None
 
 
-def _spatial_flatten_inputs(model):
+def _spatial_flatten_inputs(model, input_shape):
     """For each ``Flatten`` of ``model`` (by index) whose input has spatial axes, that input's
-    per-sample shape ``(C, *spatial)``; found by running zeros through the layers."""
+    per-sample shape ``(C, *spatial)``; found by running zeros of one sample's ``input_shape``
+    (default: the shape the model knows) through the layers."""
     layers = model.layers
     if not any(isinstance(layer, Flatten) for layer in layers):
         return {}
-    (x,) = example_inputs_for(model, None, batch=1)
+    if input_shape is not None:
+        x = np.zeros((1,) + tuple(input_shape), dtype=np.float32)
+    else:
+        try:
+            (x,) = example_inputs_for(model, None, batch=1)
+        except ValueError:
+            raise KerasWeightsError(
+                "a channels-last Keras model flattens its features in (H, W, C) order; to reorder "
+                "them this model's input shape is needed: pass input_shape=(C, H, W)") from None
     shapes = {}
     with eval_mode(model):
         for index, layer in enumerate(layers):
@@ -141,19 +150,20 @@ def _channels_last_rows(array, feature_shape):
     return moved.reshape(array.shape)
 
 
-def keras_weights_to_state(model, groups, data_format="channels_last"):
+def keras_weights_to_state(model, groups, data_format="channels_last", input_shape=None):
     """Our ``state_dict`` entries (name -> array) for the Keras ``groups`` of
     ``read_keras_weights``, matched to the layers of the ``Sequential`` ``model``.
 
     ``data_format`` is the Keras model's (it decides the order of the features that a
-    ``Flatten`` hands to the next Dense or BatchNormalization). Raises ``KerasWeightsError``
+    ``Flatten`` hands to the next Dense or BatchNormalization); ``input_shape`` is one sample's
+    shape, channels first (needed then, unless the model knows it). Raises ``KerasWeightsError``
     listing every layer that does not fit.
     """
     if data_format not in ("channels_last", "channels_first"):
         raise ValueError(f"data_format must be 'channels_last' or 'channels_first', got {data_format!r}")
     if not hasattr(model, "layers"):
         raise KerasWeightsError(f"Keras weights load into a Sequential; got {type(model).__name__}")
-    flatten_inputs = _spatial_flatten_inputs(model) if data_format == "channels_last" else {}
+    flatten_inputs = _spatial_flatten_inputs(model, input_shape) if data_format == "channels_last" else {}
     counts, state, problems, used = {}, {}, [], set()
     reorder = None  # (C, *spatial) of a channels-last Flatten's input, until a Dense consumes it
     for index, layer in enumerate(model.layers):
@@ -265,11 +275,13 @@ def _data_format_of(config):
     return formats.pop() if formats else "channels_last"
 
 
-def load_keras_weights(model, path, data_format=None):
+def load_keras_weights(model, path, data_format=None, input_shape=None):
     """Load the weights of a Keras 3 ``.weights.h5`` or ``.keras`` file of a ``Sequential``
     into the lucidgrad ``Sequential`` ``model`` with the same layers (channels first; see the
     module docstring for the conversions). ``data_format`` is the Keras model's: read from a
-    ``.keras`` file's config, else Keras's default ``'channels_last'``.
+    ``.keras`` file's config, else Keras's default ``'channels_last'``. ``input_shape`` (one
+    sample, channels first) is needed to reorder the features after a ``Flatten`` of a
+    channels-last model whose input shape the lucidgrad model does not know.
 
     Nothing is changed unless every layer fits (``KerasWeightsError`` lists what does not).
     Returns the names of the entries loaded.
@@ -281,7 +293,7 @@ def load_keras_weights(model, path, data_format=None):
         raise KerasWeightsError(f"{type(model).__name__} is not built: give its first layer an "
                                 "input_shape, or call build(input_shape), before loading weights")
     try:
-        state = keras_weights_to_state(model, groups, data_format)
+        state = keras_weights_to_state(model, groups, data_format, input_shape)
     except KerasWeightsError as error:
         raise KerasWeightsError(f"{path}: {error}") from None
     model.load_state_dict(state)
