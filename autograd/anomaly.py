@@ -3,6 +3,8 @@ import contextlib
 
 from .grad_mode import _Switch
 
+__all__ = ["detect_anomaly"]
+
 
 class detect_anomaly(contextlib.ContextDecorator):
     """Context manager and decorator. Inside it every op records where the user created it, and

@@ -15,6 +15,8 @@ from .node import Node
 from .tensor import Tensor, _seed_gradient
 from .value import Value
 
+__all__ = ["gradients", "grad", "value_and_grad", "jacobian", "hessian", "hvp"]
+
 
 def _as_list(x):
     return list(x) if isinstance(x, (list, tuple)) else [x]
@@ -63,7 +65,7 @@ def _watch(arg):
     if isinstance(arg, numbers.Real) and not isinstance(arg, bool):
         return Value(float(arg))
     array = np.asarray(arg)
-    if not np.issubdtype(array.dtype, np.inexact):
+    if not np.issubdtype(array.dtype, np.floating):
         array = array.astype(np.float64)
     return Tensor(array, requires_grad=True)
 
@@ -161,7 +163,7 @@ def jacobian(f, argnum=0):
             g = gradients(y, x, seed, retain_graph=True, create_graph=nested) if y.requires_grad else None
             rows.append(g if g is not None else np.zeros(x.shape, dtype=x.dtype))
         if nested:
-            from .tensor_ops import reshape, stack
+            from .ops import reshape, stack
             rows = [r if isinstance(r, Tensor) else Tensor(r) for r in rows]
             return reshape(stack(rows), y.shape + x.shape)
         return np.stack([_unwrap(r) for r in rows]).reshape(y.shape + x.shape)

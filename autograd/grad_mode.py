@@ -4,11 +4,15 @@ The switch is process-wide (not per thread): the engine is single-threaded by de
 """
 import contextlib
 
+__all__ = ["no_grad", "enable_grad", "is_grad_enabled", "scope", "current_scope"]
+
 
 class _Switch:
     enabled = True
     anomaly = False
     scope = None  # dotted path of the module whose forward is running (for graph drawings)
+    writes = 0  # serial of the last in-place write into an array a recorded op holds (``saved``)
+    capture = None  # the recorder while a step is being captured (``autograd.capture``)
 
 
 def is_grad_enabled():

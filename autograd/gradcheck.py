@@ -14,6 +14,8 @@ from .node import Node
 from .tensor import Tensor
 from .value import Value
 
+__all__ = ["gradcheck", "gradgradcheck", "GradcheckError"]
+
 _MAX_FULL_ROWS = 64  # above this many output elements, check random projections instead
 
 

@@ -1,32 +1,19 @@
-"""Float arithmetic with IEEE results instead of Python exceptions, for the scalar engine.
+"""Float arithmetic with IEEE results instead of Python exceptions: the scalar forwards of the ops.
 
 Python raises on ``1.0 / 0.0``, ``0.0 ** -1`` and ``math.log(0.0)``; numpy and PyTorch return
 ``inf``/``nan``. The scalar ``Value`` follows the tensor convention so that both engines agree
-element by element. Each helper also accepts ``Value`` operands (dispatching to its methods), so
-derivative formulas written with them work in ordinary and in ``create_graph`` backward passes.
+element by element. The ops in ``autograd.ops`` use these as their forwards on Python floats.
 """
 import math
 
-from .node import Node
+__all__ = ["fdiv", "fpow", "flog", "fsqrt", "fexp", "fsin", "fcos", "fsigmoid", "fsoftplus"]
 
 INF = math.inf
 NAN = math.nan
 
 
-def is_graph(x):
-    """True for a graph object (a ``Value``), False for a plain number."""
-    return isinstance(x, Node)
-
-
-def data(x):
-    """The plain number behind ``x``."""
-    return x.data if isinstance(x, Node) else x
-
-
 def fdiv(a, b):
     """``a / b`` with IEEE semantics for plain floats (x/0 is +-inf, 0/0 is nan)."""
-    if isinstance(a, Node) or isinstance(b, Node):
-        return a / b
     try:
         return a / b
     except ZeroDivisionError:
@@ -93,46 +80,3 @@ def fsigmoid(x):
 def fsoftplus(x):
     """log(1 + exp(x)) without overflow: max(x, 0) + log1p(exp(-|x|))."""
     return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
-
-
-def sign(x):
-    """-1, 0 or 1 as a float (sign(0) = 0, sign(nan) = nan as in numpy)."""
-    x = data(x)
-    if x > 0:
-        return 1.0
-    if x < 0:
-        return -1.0
-    return 0.0 if x == 0 else NAN
-
-
-def step(x):
-    """1.0 where x > 0, else 0.0: the derivative of relu, with relu'(0) = 0."""
-    return 1.0 if data(x) > 0 else 0.0
-
-
-# Helpers that accept either a float or a Value (for derivative formulas).
-
-def log(x):
-    return x.log() if isinstance(x, Node) else flog(x)
-
-
-def exp(x):
-    return x.exp() if isinstance(x, Node) else fexp(x)
-
-
-def sin(x):
-    return x.sin() if isinstance(x, Node) else fsin(x)
-
-
-def cos(x):
-    return x.cos() if isinstance(x, Node) else fcos(x)
-
-
-def sigmoid(x):
-    return x.sigmoid() if isinstance(x, Node) else fsigmoid(x)
-
-
-def power(a, b):
-    if isinstance(a, Node) or isinstance(b, Node):
-        return a ** b
-    return fpow(a, b)

@@ -7,9 +7,12 @@ PyTorch; numpy arrays keep their dtype and are wrapped without a copy.
 """
 import numpy as np
 
-from .engine import run_backward
-from .grad_mode import _Switch
+from . import ops, saved
+from .math_methods import MathMethods
 from .node import Node
+from .ops.indexing import normalize_index
+
+__all__ = ["Tensor"]
 
 
 def _as_array(data, dtype):
@@ -18,43 +21,100 @@ def _as_array(data, dtype):
     if isinstance(data, (np.ndarray, np.generic)):
         array = np.asarray(data, dtype=dtype)
     else:
-        array = np.asarray(data, dtype=dtype)
+        try:
+            array = np.asarray(data, dtype=dtype)
+        except ValueError as error:  # ragged nested lists, strings that are not numbers
+            raise ValueError(f"Tensor: cannot make an array of {type(data).__name__} data: {error}") from None
         if dtype is None and array.dtype == np.float64:
             array = array.astype(np.float32)
-    if array.dtype == object:
-        raise TypeError(f"Tensor: cannot hold {type(data).__name__} data (object dtype)")
+    if array.dtype.kind not in "biufc":
+        raise TypeError(f"Tensor: cannot hold {type(data).__name__} data (dtype {array.dtype}); "
+                        "a tensor holds numbers or booleans")
     return array
 
 
 def _check_differentiable(dtype, where):
-    if not np.issubdtype(dtype, np.inexact):
+    if np.issubdtype(dtype, np.complexfloating):
+        raise TypeError(f"{where}: complex tensors cannot require grad (complex gradients follow "
+                        f"no single convention; differentiate the real and imaginary parts as "
+                        f"real tensors), got dtype {dtype}")
+    if not np.issubdtype(dtype, np.floating):
         raise TypeError(f"{where}: only floating-point tensors can require grad, got dtype {dtype}")
 
 
-class Tensor(Node):
-    """An n-dimensional array that records the operations applied to it."""
+def _shape_args(shape):
+    return tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
 
-    __slots__ = ("data", "grad", "requires_grad", "name", "__weakref__")
+
+def _axes_args(axes):
+    if not axes:
+        return None
+    return tuple(axes[0]) if len(axes) == 1 and isinstance(axes[0], (tuple, list)) else axes
+
+
+class Tensor(Node, MathMethods):
+    """An n-dimensional array that records the operations applied to it.
+
+    The arithmetic operators and elementwise functions (``+``, ``*``, ``exp``, ``relu``, ...)
+    come from ``MathMethods``, shared with ``Value``; the array methods are listed below. Every
+    method is an op of ``autograd.ops``.
+    """
+
+    __slots__ = ("data", "grad", "requires_grad", "name", "_inputs", "_args", "_serial",
+                 "_froze_output", "__weakref__")
     __array_priority__ = 1000  # numpy defers mixed operators to Tensor
+    _scalar = False  # ops run their numpy forward on Tensors (see ``autograd.primitive``)
+    _saves_arrays = True  # a recorded op's saved arrays are read-only (see ``autograd.saved``)
 
     def __init__(self, data, requires_grad=False, dtype=None, name=None):
         self.data = _as_array(data, dtype)
         if requires_grad:
             _check_differentiable(self.data.dtype, "Tensor(requires_grad=True)")
-        self.requires_grad = bool(requires_grad)
-        self.grad = None
-        self.name = name
-        self._clear_record()
+        self._init_leaf(bool(requires_grad), name)
+
+    # ------------------------------------------------------------------ engine hooks
+    @staticmethod
+    def _result(data, op, operands, args, needs, params=None):
+        # numpy returns scalars for 0-d results; a Tensor always holds an array. Subclasses
+        # (nn's Parameter) produce plain Tensors.
+        out = _node_result(Tensor, data if isinstance(data, np.ndarray) else np.asarray(data),
+                           op, operands, args, needs, params)
+        if out._op is not None:
+            saved.hold(out)
+        return out
+
+    _check_saved = saved.check_unchanged
+    _release_saved = saved.release
+
+    def __del__(self):
+        # A recorded op dropped before any backward pass lets go of the arrays it saved.
+        try:
+            if self._args is not None and self._op is not None:
+                saved.release(self)
+        except AttributeError:  # a tensor whose constructor raised has no record to release
+            pass
+
+    def _store(self, operands, args):
+        self._inputs, self._args = operands, args
+
+    @staticmethod
+    def _constant_result(data):
+        return Tensor._result(data, None, None, None, (), None)
+
+    @staticmethod
+    def _constant_operand(x, op_name):
+        return x
 
     @classmethod
-    def _result(cls, data, op, operands, args, needs, params):
-        # numpy returns scalars for 0-d results; a Tensor always holds an array
-        return Node._result.__func__(cls, data if type(data) is np.ndarray else np.asarray(data),
-                                     op, operands, args, needs, params)
+    def _leaf(cls, data):
+        return Tensor(data)
 
-    @classmethod
-    def _constant(cls, data):
-        return cls(data)
+    def _seed(self, grad, where, create_graph):
+        """Check and convert the gradient that seeds a backward pass from this tensor."""
+        seed = _seed_gradient(self, grad, where)
+        if create_graph and not isinstance(seed, Tensor):
+            seed = Tensor(seed)
+        return seed
 
     def _accumulate_grad(self, grad, handed_out):
         data = self.data
@@ -96,7 +156,7 @@ class Tensor(Node):
     @property
     def T(self):
         """The tensor with its axes reversed."""
-        return _ops.transpose(self)
+        return ops.transpose(self)
 
     def __len__(self):
         if self.data.ndim == 0:
@@ -138,7 +198,7 @@ class Tensor(Node):
                              "use .any() or .all()")
         return bool(self.data)
 
-    __hash__ = Node.__hash__
+    __hash__ = Node.__hash__  # tensors are graph nodes: == is elementwise, hashing is identity
 
     def __repr__(self):
         body = np.array2string(self.data, separator=", ", precision=4, threshold=20, edgeitems=3,
@@ -152,40 +212,81 @@ class Tensor(Node):
             extras.append(f"name={self.name!r}")
         return f"Tensor({body}{''.join(', ' + e for e in extras)})"
 
-    # ------------------------------------------------------------------ autograd API
-    def backward(self, grad=None, retain_graph=None, create_graph=False):
-        """Accumulate gradients of this tensor into the leaves' ``.grad``.
+    # ------------------------------------------------------------------ operators (see also MathMethods)
+    __matmul__ = ops.matmul
 
-        ``grad`` (same shape as this tensor) seeds the pass; it may be omitted for a tensor with a
-        single element. ``retain_graph`` defaults to ``create_graph``.
-        """
-        if not self.requires_grad:
-            raise RuntimeError("backward() on a Tensor that does not require grad (no input "
-                               "required grad, or it was computed under no_grad())")
-        seed = _seed_gradient(self, grad, "backward")
-        if create_graph and not isinstance(seed, Tensor):
-            seed = Tensor(seed)
-        run_backward([self], [seed], retain_graph=retain_graph, create_graph=create_graph)
+    def __rmatmul__(self, other):
+        return ops.matmul(other, self)
 
-    def retain_grad(self):
-        """Keep this interior tensor's gradient in ``.grad`` after backward."""
-        self._retains_grad = True
-        return self
+    __gt__ = ops.greater
+    __ge__ = ops.greater_equal
+    __lt__ = ops.less
+    __le__ = ops.less_equal
+    __eq__ = ops.equal
+    __ne__ = ops.not_equal
+    __and__ = ops.logical_and
+    __or__ = ops.logical_or
+    __invert__ = ops.logical_not
 
-    def register_hook(self, hook):
-        """Call ``hook(grad)`` when this tensor's gradient is computed; a non-None result
-        replaces the gradient (clip it, log it, zero it...). Returns a handle with ``remove()``."""
-        if not callable(hook):
-            raise TypeError("register_hook needs a callable")
-        if not self.requires_grad:
-            raise RuntimeError("register_hook on a tensor that does not require grad")
-        self._hooks = list(self._hooks) + [hook]
-        return _HookHandle(self, hook)
+    def __rand__(self, other):
+        return ops.logical_and(other, self)
 
-    def detach(self):
-        """A new leaf sharing this tensor's data, cut from the graph."""
-        return Tensor(self.data)
+    def __ror__(self, other):
+        return ops.logical_or(other, self)
 
+    def __getitem__(self, index):
+        return ops.getitem(self, normalize_index(index))
+
+    def __setitem__(self, index, value):
+        if self.requires_grad or self._op is not None or not self.data.flags.writeable:
+            raise RuntimeError("in-place assignment into a tensor that is part of a graph (or "
+                               "saved by one for its backward pass) would corrupt its gradients; "
+                               "build a new tensor (e.g. with where) instead")
+        self.data[normalize_index(index)] = value.data if isinstance(value, Tensor) else value
+
+    # ------------------------------------------------------------------ array methods
+    sign = ops.sign
+    sum = ops.sum
+    mean = ops.mean
+    max = ops.max
+    min = ops.min
+    var = ops.var
+    std = ops.std
+    prod = ops.prod
+    logsumexp = ops.logsumexp
+    argmax = ops.argmax
+    argmin = ops.argmin
+    any = ops.any
+    all = ops.all
+    softmax = ops.softmax
+    log_softmax = ops.log_softmax
+    matmul = ops.matmul
+    dot = ops.dot
+    astype = ops.astype
+    flatten = ops.flatten
+    swapaxes = ops.swapaxes
+    squeeze = ops.squeeze
+    expand_dims = ops.expand_dims
+    broadcast_to = ops.broadcast_to
+    pad = ops.pad
+    split = ops.split
+    flip = ops.flip
+    take = ops.take
+    triu = ops.triu
+    tril = ops.tril
+    masked_fill = ops.masked_fill
+
+    def reshape(self, *shape):
+        """The same elements in a new shape: ``t.reshape(2, 3)`` or ``t.reshape((2, 3))``."""
+        return ops.reshape(self, _shape_args(shape))
+
+    def transpose(self, *axes):
+        """Permute the axes (reverse them when none are given)."""
+        return ops.transpose(self, _axes_args(axes))
+
+    permute = transpose
+
+    # ------------------------------------------------------------------ gradients
     def requires_grad_(self, requires_grad=True):
         """Set ``requires_grad`` in place on a leaf; returns self."""
         if self._op is not None:
@@ -195,13 +296,9 @@ class Tensor(Node):
         self.requires_grad = bool(requires_grad)
         return self
 
-    def zero_grad(self):
-        """Forget the accumulated gradient."""
-        self.grad = None
-
     # ------------------------------------------------------------------ numpy interoperability
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        op = _ops.UFUNCS.get(ufunc)
+        op = UFUNCS.get(ufunc)
         if method != "__call__" or op is None or kwargs.get("out") is not None:
             return NotImplemented
         kwargs.pop("out", None)
@@ -210,10 +307,13 @@ class Tensor(Node):
         return op(*inputs)
 
     def __array_function__(self, func, types, args, kwargs):
-        op = _ops.ARRAY_FUNCTIONS.get(func)
+        op = ARRAY_FUNCTIONS.get(func)
         if op is None:
             return NotImplemented
         return op(*args, **kwargs)
+
+
+_node_result = Node._result.__func__
 
 
 def _seed_gradient(output, grad, where):
@@ -230,23 +330,34 @@ def _seed_gradient(output, grad, where):
     array = np.asarray(grad)
     if array.shape != output.shape:
         raise ValueError(f"{where}: grad has shape {array.shape} but the output has shape {output.shape}")
-    if not np.issubdtype(array.dtype, np.number):
-        raise TypeError(f"{where}: grad must be numeric, got dtype {array.dtype}")
+    if not np.issubdtype(array.dtype, np.number) or np.issubdtype(array.dtype, np.complexfloating):
+        raise TypeError(f"{where}: grad must be real and numeric, got dtype {array.dtype}")
     return array.astype(output.dtype, copy=False)
 
 
-class _HookHandle:
-    """Returned by ``register_hook``; ``remove()`` unregisters the hook."""
+# numpy functions called on Tensors run the matching op (``np.exp(t)``, ``np.sum(t)``).
+UFUNCS = {
+    np.add: ops.add, np.subtract: ops.subtract, np.multiply: ops.multiply,
+    np.true_divide: ops.divide, np.power: ops.power, np.negative: ops.negative, np.exp: ops.exp,
+    np.log: ops.log, np.log1p: ops.log1p, np.sqrt: ops.sqrt, np.absolute: ops.absolute,
+    np.tanh: ops.tanh, np.sin: ops.sin, np.cos: ops.cos, np.maximum: ops.maximum,
+    np.minimum: ops.minimum, np.matmul: ops.matmul, np.sign: ops.sign, np.greater: ops.greater,
+    np.greater_equal: ops.greater_equal, np.less: ops.less, np.less_equal: ops.less_equal,
+    np.equal: ops.equal, np.not_equal: ops.not_equal, np.logical_and: ops.logical_and,
+    np.logical_or: ops.logical_or, np.logical_not: ops.logical_not, np.isfinite: ops.isfinite,
+    np.isnan: ops.isnan,
+}
 
-    def __init__(self, owner, hook):
-        self._owner, self._hook = owner, hook
-
-    def remove(self):
-        """Unregister the hook (no-op if already removed)."""
-        hooks = list(self._owner._hooks)
-        if self._hook in hooks:
-            hooks.remove(self._hook)
-        self._owner._hooks = hooks or ()
-
-
-from . import tensor_ops as _ops  # noqa: E402  (the ops import Tensor; methods are attached there)
+ARRAY_FUNCTIONS = {
+    np.sum: ops.sum, np.mean: ops.mean, np.max: ops.max, np.amax: ops.max, np.min: ops.min,
+    np.amin: ops.min, np.var: ops.var, np.std: ops.std, np.prod: ops.prod, np.argmax: ops.argmax,
+    np.argmin: ops.argmin, np.any: ops.any, np.all: ops.all, np.reshape: ops.reshape,
+    np.transpose: ops.transpose, np.swapaxes: ops.swapaxes, np.squeeze: ops.squeeze,
+    np.expand_dims: ops.expand_dims, np.broadcast_to: ops.broadcast_to,
+    np.concatenate: ops.concatenate, np.stack: ops.stack, np.split: ops.split, np.pad: ops.pad,
+    np.where: ops.where, np.clip: ops.clip, np.dot: ops.dot,
+    np.shape: lambda x: x.shape, np.ndim: lambda x: x.ndim, np.size: lambda x: x.size,
+    np.zeros_like: lambda x, *args, **kwargs: Tensor(np.zeros_like(x.data, *args, **kwargs)),
+    np.ones_like: lambda x, *args, **kwargs: Tensor(np.ones_like(x.data, *args, **kwargs)),
+    np.full_like: lambda x, *args, **kwargs: Tensor(np.full_like(x.data, *args, **kwargs)),
+}

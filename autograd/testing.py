@@ -18,6 +18,9 @@ from hypothesis.extra import numpy as hnp
 from .gradcheck import gradcheck, gradgradcheck
 from .tensor import Tensor
 
+__all__ = ["scalars", "shapes", "broadcastable_shapes", "arrays", "tensors", "axes", "basic_indices",
+           "integer_array_indices", "boolean_masks", "check_gradients", "away_from"]
+
 
 def scalars(min_value=-5.0, max_value=5.0, avoid=None, margin=1e-3):
     """Finite floats in [min_value, max_value], optionally kept ``margin`` away from the points in

@@ -1,236 +1,149 @@
 """``Value``: the scalar engine, one graph node per number.
 
-Each operation computes its result and records a ``Node``; the derivative of each operation is
-written right beside it as a row of the derivative table, ``vjp(g, ans, *operands)``, readable as
-math: the VJP of ``exp`` is ``g * ans``. The same formulas run on floats in an ordinary backward
-pass and on ``Value``s under ``create_graph=True``, which is how higher derivatives work.
+A ``Value`` holds one Python float. Its operators and functions are the same ops that serve
+``Tensor`` (``autograd.ops``), run on floats: each op's derivative is written once, beside the
+op, and the same formula runs on floats in an ordinary backward pass and on ``Value``s under
+``create_graph=True``, which is how higher derivatives work. The subgradient table at kinks and
+domain edges is therefore the tensor one (see ``autograd.ops.elementwise``), and for powers:
 
-Subgradients at kinks and domain edges (the same table holds for ``Tensor``):
-
-    relu(0)' = 0            leaky_relu(0)' = negative_slope     abs(0)' = 0
-    sqrt(0) = 0, sqrt'(0) = inf                                 log(0) = -inf, log'(0) = inf
     d/dx x**p at x = 0:  0 for p > 1,  1 for p = 1,  inf for 0 < p < 1,  0 for p = 0
     d/dp x**p at x = 0 and p >= 0:  0            outside a domain (log(-1), (-8)**0.5): nan
+
+Two ops belong to the scalar engine alone: ``Value.sum`` and ``Value.dot``, which add up many
+values in one graph node (a Python ``sum`` would build a chain).
 """
 import math
 from numbers import Real
 
-from . import scalar_math as sm
-from .engine import run_backward
-from .grad_mode import _Switch
+import numpy as np
+
+from .math_methods import MathMethods
 from .node import Node, Op
 
-_NEEDS_ONE = {True: (0,), False: ()}
-_NEEDS_TWO = {(True, True): (0, 1), (True, False): (0,), (False, True): (1,), (False, False): ()}
+__all__ = ["Value"]
 
 
-def _pow_dbase(g, ans, x, p):
-    # d/dx x**0 = 0, but the formula gives 0 * x**-1, which is nan at (or, in its own derivative,
-    # near) x = 0. A constant exponent 0 therefore gets an exact 0. An exponent that is itself
-    # being differentiated keeps the formula away from x = 0, so that d2/dx dp = x**-1 survives.
-    if sm.data(p) == 0 and (sm.data(x) == 0 or not sm.is_graph(p)):
-        return g * 0.0
-    return g * p * sm.power(x, p - 1)
+def _sum_vjp(g, ans, args, needs):
+    return [g] * len(needs)
 
 
-def _pow_dexponent(g, ans, x, p):
-    if sm.data(x) == 0 and sm.data(p) >= 0:
-        return g * 0.0
-    return g * ans * sm.log(x)
+def _dot_vjp(g, ans, args, needs):
+    # operands are w_0 .. w_{n-1}, x_0 .. x_{n-1}: d/dw_i = x_i, d/dx_i = w_i
+    half = len(args) // 2
+    return [g * args[i + half if i < half else i - half] for i in needs]
 
 
-# The derivative table of the scalar engine: one VJP per operand.
-ADD = Op("add").defvjp(lambda g, ans, x, y: g,
-                       lambda g, ans, x, y: g)
-SUB = Op("sub").defvjp(lambda g, ans, x, y: g,
-                       lambda g, ans, x, y: -g)
-MUL = Op("mul").defvjp(lambda g, ans, x, y: g * y,
-                       lambda g, ans, x, y: g * x)
-DIV = Op("div").defvjp(lambda g, ans, x, y: sm.fdiv(g, y),
-                       lambda g, ans, x, y: -sm.fdiv(g * x, y * y))
-POW = Op("pow").defvjp(_pow_dbase, _pow_dexponent)
-NEG = Op("neg").defvjp(lambda g, ans, x: -g)
-EXP = Op("exp").defvjp(lambda g, ans, x: g * ans)
-LOG = Op("log").defvjp(lambda g, ans, x: sm.fdiv(g, x))
-SQRT = Op("sqrt").defvjp(lambda g, ans, x: sm.fdiv(g, 2 * ans))
-TANH = Op("tanh").defvjp(lambda g, ans, x: g * (1 - ans * ans))
-SIGMOID = Op("sigmoid").defvjp(lambda g, ans, x: g * ans * (1 - ans))
-RELU = Op("relu").defvjp(lambda g, ans, x: g * sm.step(x))
-LEAKY_RELU = Op("leaky_relu").defvjp(
-    lambda g, ans, x, negative_slope: g * (1.0 if sm.data(x) > 0 else negative_slope))
-ABS = Op("abs").defvjp(lambda g, ans, x: g * sm.sign(x))
-SIN = Op("sin").defvjp(lambda g, ans, x: g * sm.cos(x))
-COS = Op("cos").defvjp(lambda g, ans, x: -g * sm.sin(x))
-SOFTPLUS = Op("softplus").defvjp(lambda g, ans, x: g * sm.sigmoid(x))
+_UNARY, _MANY, _RELEASED = object(), object(), object()  # markers of the compact record
 
-
-class _SumOp(Op):
-    """n-ary sum: every operand receives the output gradient."""
-    __slots__ = ()
-
-    def vjp_all(self, g, ans, args, needs):
-        return [g] * len(needs)
-
-
-class _DotOp(Op):
-    """n-ary dot product ``sum(w[i] * x[i])`` over operands ``w... x...``."""
-    __slots__ = ()
-
-    def vjp_all(self, g, ans, args, needs):
-        half = len(args) // 2
-        return [g * args[i + half if i < half else i - half] for i in needs]
-
-
-SUM = _SumOp("sum")
-DOT = _DotOp("dot")
+_SUM = Op("sum", vjp_all=_sum_vjp)
+_DOT = Op("dot", vjp_all=_dot_vjp)
 
 
 def _as_number(x):
-    """A plain float for a Python or numpy real number, or None for anything else."""
+    """A plain float for a Python or numpy real number (or a 0-d real array), or None."""
     if type(x) is float:
         return x
     if isinstance(x, Real):
         return float(x)
+    if isinstance(x, np.ndarray) and x.ndim == 0 and x.dtype.kind in "biuf":
+        return float(x)
     return None
 
 
-class Value(Node):
+class Value(Node, MathMethods):
     """A scalar that records how it was computed, so gradients can flow back through it.
 
     ``requires_grad`` defaults to True (a teaching engine differentiates everything); results of
     operations require grad when any operand does, unless recorded under ``no_grad()``.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "name", "__weakref__")
+    __slots__ = ("data", "grad", "requires_grad", "name", "_x", "_y", "_xv", "_yv", "__weakref__")
+    _scalar = True  # ops run their float forward on Values (see ``autograd.primitive``)
+    shape = ()
+    ndim = 0
 
     def __init__(self, data, requires_grad=True, name=None):
         number = _as_number(data)
         if number is None:
             raise TypeError(f"Value(data) needs a real number, got {type(data).__name__}")
         self.data = number
-        self.grad = None
-        self.requires_grad = bool(requires_grad)
-        self.name = name
-        self._clear_record()
+        self._init_leaf(bool(requires_grad), name)
 
-    # ----------------------------------------------------------------- graph plumbing
-    def _unary(self, data, op, params=None):
-        return Value._result(data, op, (self,), (self.data,), _NEEDS_ONE[self.requires_grad], params)
+    # ------------------------------------------------------------------ the record, compact
+    # A scalar op keeps its operands (``_x``, ``_y``) and their values (``_xv``, ``_yv``) in
+    # slots rather than in two tuples: a million-op chain is then a million objects, not three
+    # million, for Python's cycle collector to walk. ``_y`` is ``_UNARY`` for one operand and
+    # ``_MANY`` for Value.sum and Value.dot, whose operand and value tuples go in ``_x``, ``_xv``.
 
-    def _binary(self, other, fn, op, reflected=False):
-        if type(other) is Value:
-            y, needs = other.data, _NEEDS_TWO[self.requires_grad, other.requires_grad]
+    def _store(self, operands, args):
+        if operands is None:
+            self._x = self._y = self._xv = self._yv = None
+        elif len(operands) == 2:
+            (self._x, self._y), (self._xv, self._yv) = operands, args
+        elif len(operands) == 1:
+            self._x, self._xv, self._y = operands[0], args[0], _UNARY
         else:
-            y = _as_number(other)
-            if y is None:
-                return NotImplemented
-            needs = _NEEDS_ONE[self.requires_grad]
-        if reflected:  # other (op) self: operands in the order the user wrote them
-            needs = tuple(1 - i for i in reversed(needs))
-            return Value._result(fn(y, self.data), op, (other, self), (y, self.data), needs)
-        return Value._result(fn(self.data, y), op, (self, other), (self.data, y), needs)
+            self._x, self._xv, self._y = operands, args, _MANY
 
-    def _accumulate_grad(self, grad, handed_out=None):
-        self.grad = grad if self.grad is None else self.grad + grad
+    @property
+    def _inputs(self):
+        y = self._y
+        if self._op is None:
+            return None
+        return (self._x,) if y is _UNARY else self._x if y is _MANY else (self._x, y)
 
+    @property
+    def _args(self):
+        xv, y = self._xv, self._y
+        if self._op is None or xv is _RELEASED:
+            return None
+        return (xv,) if y is _UNARY else xv if y is _MANY else (xv, self._yv)
+
+    @_args.setter
+    def _args(self, value):  # the engine frees the record by setting it to None
+        self._xv = self._yv = _RELEASED
+
+    # ------------------------------------------------------------------ engine hooks
     @classmethod
-    def _constant(cls, data):
+    def _leaf(cls, data):
         return cls(data, requires_grad=False)
 
-    # ----------------------------------------------------------------- arithmetic
-    def __add__(self, other):
-        return self._binary(other, float.__add__, ADD)
+    _constant_result = _leaf
 
-    def __radd__(self, other):
-        return self._binary(other, float.__add__, ADD, reflected=True)
+    @staticmethod
+    def _constant_operand(x, op_name):
+        """A plain operand of a Value op: it must be a real number."""
+        number = _as_number(x)
+        if number is None:
+            raise TypeError(f"{op_name}: a Value combines with Values and real numbers, got "
+                            f"{type(x).__name__}")
+        return number
 
-    def __sub__(self, other):
-        return self._binary(other, float.__sub__, SUB)
+    def _seed(self, grad, where, create_graph):
+        """The gradient that starts a backward pass from this value (default 1). The seed is a
+        numpy float so that every VJP computes with IEEE semantics (x / 0 is inf, not an error)."""
+        if grad is None:
+            grad = 1.0
+        if isinstance(grad, Value):
+            return grad if create_graph else np.float64(grad.data)
+        number = _as_number(grad)
+        if number is None:
+            raise TypeError(f"Value.{where}: grad must be a number, got {type(grad).__name__}")
+        return Value(number, requires_grad=False) if create_graph else np.float64(number)
 
-    def __rsub__(self, other):
-        return self._binary(other, float.__sub__, SUB, reflected=True)
+    def _accumulate_grad(self, grad, handed_out=None):
+        if not isinstance(grad, Value):
+            grad = float(grad)
+        self.grad = grad if self.grad is None else self.grad + grad
 
-    def __mul__(self, other):
-        return self._binary(other, float.__mul__, MUL)
-
-    def __rmul__(self, other):
-        return self._binary(other, float.__mul__, MUL, reflected=True)
-
-    def __truediv__(self, other):
-        return self._binary(other, sm.fdiv, DIV)
-
-    def __rtruediv__(self, other):
-        return self._binary(other, sm.fdiv, DIV, reflected=True)
-
-    def __pow__(self, other):
-        return self._binary(other, sm.fpow, POW)
-
-    def __rpow__(self, other):
-        return self._binary(other, sm.fpow, POW, reflected=True)
-
-    def __neg__(self):
-        return self._unary(-self.data, NEG)
-
-    def __pos__(self):
-        return self
-
-    # ----------------------------------------------------------------- functions
-    def exp(self):
-        """e ** self."""
-        return self._unary(sm.fexp(self.data), EXP)
-
-    def log(self):
-        """Natural logarithm (log(0) = -inf, negative input gives nan)."""
-        return self._unary(sm.flog(self.data), LOG)
-
-    def sqrt(self):
-        """Square root (derivative inf at 0)."""
-        return self._unary(sm.fsqrt(self.data), SQRT)
-
-    def tanh(self):
-        """Hyperbolic tangent."""
-        return self._unary(math.tanh(self.data), TANH)
-
-    def sigmoid(self):
-        """Logistic function 1 / (1 + exp(-x)), stable for large |x|."""
-        return self._unary(sm.fsigmoid(self.data), SIGMOID)
-
-    def relu(self):
-        """max(x, 0) with derivative 0 at 0 (nan stays nan, as in numpy)."""
-        x = self.data
-        return self._unary(0.0 if x <= 0 else x, RELU)
-
-    def leaky_relu(self, negative_slope=0.01):
-        """x for x > 0, negative_slope * x otherwise."""
-        x = self.data
-        return self._unary(x if x > 0 else negative_slope * x, LEAKY_RELU,
-                           {"negative_slope": float(negative_slope)})
-
-    def abs(self):
-        """|x| with derivative 0 at 0."""
-        return self._unary(abs(self.data), ABS)
-
-    __abs__ = abs
-
-    def sin(self):
-        """Sine."""
-        return self._unary(sm.fsin(self.data), SIN)
-
-    def cos(self):
-        """Cosine."""
-        return self._unary(sm.fcos(self.data), COS)
-
-    def softplus(self):
-        """log(1 + exp(x)), stable for large |x|."""
-        return self._unary(sm.fsoftplus(self.data), SOFTPLUS)
-
+    # ------------------------------------------------------------------ ops of the scalar engine
     @staticmethod
     def sum(values):
         """Sum of many values as a single graph node (``sum(values)`` builds a chain instead)."""
         values = list(values)
         args = tuple(v.data if type(v) is Value else _checked_number(v, "Value.sum") for v in values)
         needs = tuple(i for i, v in enumerate(values) if type(v) is Value and v.requires_grad)
-        return Value._result(math.fsum(args), SUM, tuple(values), args, needs)
+        return Value._result(math.fsum(args), _SUM, tuple(values), args, needs)
 
     @staticmethod
     def dot(weights, inputs):
@@ -243,64 +156,28 @@ class Value(Node):
         needs = tuple(i for i, v in enumerate(operands) if type(v) is Value and v.requires_grad)
         half = len(weights)
         total = math.fsum(args[i] * args[i + half] for i in range(half))
-        return Value._result(total, DOT, operands, args, needs)
+        return Value._result(total, _DOT, operands, args, needs)
 
-    # ----------------------------------------------------------------- comparisons (no gradient)
+    # ------------------------------------------------------------------ comparisons (no gradient)
     def __lt__(self, other):
-        return self.data < sm.data(other)
+        return self.data < _data(other)
 
     def __le__(self, other):
-        return self.data <= sm.data(other)
+        return self.data <= _data(other)
 
     def __gt__(self, other):
-        return self.data > sm.data(other)
+        return self.data > _data(other)
 
     def __ge__(self, other):
-        return self.data >= sm.data(other)
+        return self.data >= _data(other)
 
-    __hash__ = object.__hash__
+    __hash__ = object.__hash__  # values are graph nodes: equal means the same node
 
     def __float__(self):
         return float(self.data)
 
     def __bool__(self):
         raise TypeError("the truth value of a Value is ambiguous; compare v.data or use v > 0")
-
-    # ----------------------------------------------------------------- autograd API
-    def backward(self, grad=None, retain_graph=None, create_graph=False):
-        """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (seed ``grad``, default 1)."""
-        if not self.requires_grad:
-            raise RuntimeError("backward() on a Value that does not require grad (it was created "
-                               "with requires_grad=False or under no_grad())")
-        seed = 1.0 if grad is None else grad
-        if not isinstance(seed, Value):
-            number = _as_number(seed)
-            if number is None:
-                raise TypeError(f"Value.backward: grad must be a number, got {type(seed).__name__}")
-            seed = Value._constant(number) if create_graph else number
-        run_backward([self], [seed], retain_graph=retain_graph, create_graph=create_graph)
-
-    def retain_grad(self):
-        """Keep this interior value's gradient in ``.grad`` after backward."""
-        self._retains_grad = True
-        return self
-
-    def register_hook(self, hook):
-        """Call ``hook(grad)`` when this value's gradient is computed; a non-None result replaces it."""
-        if not callable(hook):
-            raise TypeError("register_hook needs a callable")
-        if not self.requires_grad:
-            raise RuntimeError("register_hook on a Value that does not require grad")
-        self._hooks = list(self._hooks) + [hook]
-        return _HookHandle(self, hook)
-
-    def detach(self):
-        """A new leaf with the same data that does not require grad."""
-        return Value(self.data, requires_grad=False, name=self.name)
-
-    def zero_grad(self):
-        """Forget the accumulated gradient."""
-        self.grad = None
 
     def __repr__(self):
         name = f", name={self.name!r}" if self.name else ""
@@ -309,22 +186,12 @@ class Value(Node):
         return f"Value(data={self.data:.6g}, grad={grad_text}{name})"
 
 
+def _data(x):
+    return x.data if isinstance(x, Value) else x
+
+
 def _checked_number(x, where):
     number = _as_number(x)
     if number is None:
         raise TypeError(f"{where}: operands must be Values or real numbers, got {type(x).__name__}")
     return number
-
-
-class _HookHandle:
-    """Returned by ``register_hook``; ``remove()`` unregisters the hook."""
-
-    def __init__(self, owner, hook):
-        self._owner, self._hook = owner, hook
-
-    def remove(self):
-        """Unregister the hook (no-op if already removed)."""
-        hooks = list(self._owner._hooks)
-        if self._hook in hooks:
-            hooks.remove(self._hook)
-        self._owner._hooks = hooks or ()

@@ -36,8 +36,8 @@ from lenet_architecture import (BATCH_SIZE, CLASSES, CONVOLUTIONS, DENSES, IMAGE
                                 KERNEL_SIDE, POOL_SIZE)
 
 from autograd import Tensor, log_softmax, relu  # noqa: E402
-from autograd.tensor_ops.conv import conv2d  # noqa: E402
-from autograd.tensor_ops.pool import max_pool  # noqa: E402
+from autograd.ops.convolution import conv2d  # noqa: E402
+from autograd.ops.pooling import max_pool  # noqa: E402
 
 LEARNING_RATE = 0.01
 
@@ -114,38 +114,17 @@ def _best_ms(fn, repeat: int) -> float:
     return min(time_call(fn, repeat)) * 1e3
 
 
-def _forward_functions() -> dict[int, object]:
-    """id(op) -> the numpy forward of every primitive defined in autograd.tensor_ops."""
-    import importlib
-    import pkgutil
-
-    import autograd.tensor_ops as package
-    forwards = {}
-    for info in pkgutil.iter_modules(package.__path__):
-        module = importlib.import_module(f"{package.__name__}.{info.name}")
-        for value in vars(module).values():
-            op = getattr(value, "op", None)
-            if op is not None and hasattr(value, "__wrapped__"):
-                forwards[id(op)] = value.__wrapped__
-    return forwards
-
-
 def op_breakdown(repeat: int = 20) -> list[tuple[str, float, float]]:
     """(op, forward ms, backward ms) for every op of one step's graph, summed per op name,
     largest first: each node's forward and the VJPs the backward pass runs, timed alone."""
     _, params, (images, targets) = make_step()
     loss = loss_fn(params, images, targets)
-    forwards = _forward_functions()
     totals = defaultdict(lambda: [0.0, 0.0])
     for node in _graph_nodes(loss):
-        op, args, params_ = node.op, node._args, node._params or {}
-        forward = forwards.get(id(op))
-        if forward is not None:
-            totals[op.name][0] += _best_ms(lambda: forward(*args, **params_), repeat)
+        op, args, needs, params_ = node.op, node._args, node._needs, node.params
+        totals[op.name][0] += _best_ms(lambda: op.forward(*args, **params_), repeat)
         g = np.ones_like(node.data)
-        for i in node._needs:
-            vjp = op.vjps[i]
-            totals[op.name][1] += _best_ms(lambda: vjp(g, node.data, *args, **params_), repeat)
+        totals[op.name][1] += _best_ms(lambda: op.backward(g, node.data, args, needs, params_), repeat)
     return sorted(((name, f, b) for name, (f, b) in totals.items()), key=lambda r: -(r[1] + r[2]))
 
 

@@ -1,44 +1,30 @@
 """The ``lucidgrad`` command line: ``lucidgrad <command> [options]``, also ``python -m nn``.
 
-Each command lives in ``nn/commands/<name>.py`` (see ``nn.commands``). A command module that is
-not installed is left out of the menu. Without a command, ``train`` runs, so ``python -m nn
---epochs 1`` trains the default model.
+Each command lives in ``nn/commands/<name>.py`` and is listed in ``COMMANDS``. Without a command,
+``train`` runs, so ``python -m nn --epochs 1`` trains the default model.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 from types import ModuleType
 from typing import Sequence
 
-__all__ = ["COMMANDS", "DEFAULT_COMMAND", "available_commands", "build_parser", "main"]
+from .commands import export, graph, train
 
-COMMANDS = ("train", "graph", "export")
+__all__ = ["COMMANDS", "DEFAULT_COMMAND", "build_parser", "main"]
+
+COMMANDS = {"train": train, "graph": graph, "export": export}
 DEFAULT_COMMAND = "train"
-
-
-def available_commands() -> dict[str, ModuleType]:
-    """The command modules that exist, by name, in ``COMMANDS`` order."""
-    found = {}
-    for name in COMMANDS:
-        module_name = f"{__package__}.commands.{name}"
-        try:
-            found[name] = importlib.import_module(module_name)
-        except ModuleNotFoundError as error:
-            if error.name != module_name:
-                raise  # the command exists but something it imports is missing: say so
-    return found
 
 
 def _summary(module: ModuleType) -> str:
     return (module.__doc__ or "").strip().splitlines()[0] if module.__doc__ else ""
 
 
-def build_parser(commands: dict[str, ModuleType] | None = None) -> argparse.ArgumentParser:
-    """The argument parser with one subparser per available command."""
-    commands = available_commands() if commands is None else commands
+def build_parser(commands: dict[str, ModuleType] = COMMANDS) -> argparse.ArgumentParser:
+    """The argument parser with one subparser per command."""
     parser = argparse.ArgumentParser(
         prog="lucidgrad",
         description="Train and inspect lucidgrad models. Without a command, 'train' runs.",
@@ -55,9 +41,8 @@ def build_parser(commands: dict[str, ModuleType] | None = None) -> argparse.Argu
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse ``argv`` (default: ``sys.argv[1:]``), run the command and return its exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    commands = available_commands()
-    parser = build_parser(commands)
-    if not argv or (argv[0] not in commands and argv[0] not in ("-h", "--help")):
+    parser = build_parser()
+    if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help")):
         argv.insert(0, DEFAULT_COMMAND)
     args = parser.parse_args(argv)
     try:

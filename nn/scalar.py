@@ -8,6 +8,9 @@ import random
 
 from autograd import Value
 
+__all__ = ["Neuron", "Layer", "MLP", "max_margin_loss"]
+
+
 _ACTIVATIONS = {
     "relu": Value.relu,
     "tanh": Value.tanh,

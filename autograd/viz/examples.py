@@ -1,6 +1,8 @@
 """Small ready-made graphs to draw: the classic single neuron of the teaching engines."""
 from ..value import Value
 
+__all__ = ["neuron"]
+
 
 def neuron():
     """``o = tanh(x1*w1 + x2*w2 + b)`` after ``o.backward()``, with every value named and keeping

@@ -7,12 +7,11 @@ numbered ``k`` in data-flow order, ``n<k>_op`` for the op that computed it, ``n<
 constant operand ``j`` and ``s<k>`` for summary boxes, so the same graph always gives the same
 DOT text.
 """
-import contextlib
-import gc
 from collections import Counter
 
 import graphviz
 
+from ..engine import collector_paused
 from ..node import Node
 from .labels import (chain_label, constant_label, escape, html_label, module_label, op_label,
                      overflow_label, ValueText)
@@ -22,6 +21,9 @@ from .styles import (EDGE_ATTRS, GRAPH_ATTRS, NODE_ATTRS, cluster_attrs, legend_
                      node_attrs)
 from .summarize import Plan, apply_budget, collapse_chains, collapse_modules
 from .traversal import GraphIndex
+
+__all__ = ["draw_graph", "RANKDIRS"]
+
 
 RANKDIRS = ("LR", "TB", "RL", "BT")
 OP_KINDS_SHOWN = 8
@@ -46,7 +48,7 @@ def draw_graph(output, *, rankdir="LR", show_data=True, show_grad=True, highligh
         highlight_nonfinite: red boxes for values whose data or gradient holds NaN or Inf.
         highlight_zero_grad: grey dashed boxes for values whose gradient is all zeros.
         max_nodes: the most boxes drawn (op ellipses and constants not counted); beyond it, long
-            chains of ops fold into "… N more mul ops …" boxes, then everything farthest from
+            chains of ops fold into "… N more multiply ops …" boxes, then everything farthest from
             the outputs folds into one box that counts it by op. ``None`` draws everything.
         model: an ``nn.Module``: names parameters (``0.kernel``) and titles module clusters with
             their class (``0: Dense``). Without it, clusters come from the scope labels alone.
@@ -60,24 +62,11 @@ def draw_graph(output, *, rankdir="LR", show_data=True, show_grad=True, highligh
     """
     outputs = _as_outputs(output)
     _check_options(rankdir, max_nodes, depth)
-    with _cycle_collector_paused():
+    with collector_paused():
         return _draw(outputs, rankdir, max_nodes, model, depth, title, legend, {
             "show_data": show_data, "show_grad": show_grad,
             "highlight_nonfinite": highlight_nonfinite,
             "highlight_zero_grad": highlight_zero_grad})
-
-
-@contextlib.contextmanager
-def _cycle_collector_paused():
-    """Indexing allocates many small objects and no reference cycles; without this the cycle
-    collector would rescan the (possibly huge) live graph again and again."""
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _draw(outputs, rankdir, max_nodes, model, depth, title, legend, options):

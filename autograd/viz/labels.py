@@ -11,6 +11,11 @@ import numpy as np
 
 from ..node import Node
 
+__all__ = ["escape", "html_label", "red", "number_text", "array_preview", "shape_text",
+           "nonfinite_note", "ValueText", "op_label", "constant_label", "chain_label", "module_label",
+           "overflow_label"]
+
+
 RED = "#d62728"
 PREVIEW_ITEMS = 4
 
@@ -124,8 +129,8 @@ def constant_label(value):
 
 
 def chain_label(op_counts):
-    """The box standing for a folded chain: ``… 99,998 more mul ops …``, or with several ops
-    ``… 1,998 more ops …`` over a line counting each (``mul 999, tanh 999``)."""
+    """The box standing for a folded chain: ``… 99,998 more multiply ops …``, or with several ops
+    ``… 1,998 more ops …`` over a line counting each (``multiply 999, tanh 999``)."""
     total = sum(n for _, n in op_counts)
     if len(op_counts) == 1:
         return html_label(f"… {total:,} more {escape(op_counts[0][0])} ops …")

@@ -6,6 +6,8 @@ model's ``named_parameters()`` when a model is given (``0.kernel`` belongs to ``
 model, a trainable leaf whose every use lies in one module is drawn inside that module.
 """
 
+__all__ = ["ModuleInfo", "owner_path", "module_paths"]
+
 
 class ModuleInfo:
     """What a model tells a drawing: dotted parameter names and module class names by path."""

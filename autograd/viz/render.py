@@ -9,6 +9,9 @@ from pathlib import Path
 
 import graphviz
 
+__all__ = ["render", "GraphDrawing", "GraphvizNotFoundError", "FORMATS"]
+
+
 FORMATS = ("png", "svg", "pdf", "dot")
 
 INSTALL_HINT = """\

@@ -18,6 +18,10 @@ all-zero gradient makes the border grey and dashed.
 """
 from .labels import escape
 
+__all__ = ["KINDS", "DESCRIPTIONS", "GRAPH_ATTRS", "NODE_ATTRS", "EDGE_ATTRS", "node_attrs",
+           "cluster_attrs", "legend_label"]
+
+
 FONT = "Helvetica"
 
 KINDS = {

@@ -3,15 +3,18 @@
 Three kinds of summary box, applied in this order:
 
 * ``module``: with ``depth=d``, every module nested deeper than ``d`` becomes one box;
-* ``chain``: over the node budget, the longest chains of ops (``mul`` feeding ``mul`` feeding
+* ``chain``: over the node budget, the longest chains of ops (``multiply`` feeding ``multiply`` feeding
   ``tanh``..., each result used only by the next op, all in one module) keep their first and last
-  value and fold the rest into a "… 99,998 more mul ops …" box;
+  value and fold the rest into a "… 99,998 more multiply ops …" box;
 * ``overflow``: still over budget, the boxes nearest the outputs (breadth-first) are kept and
   everything farther away goes into a single box that counts what it holds.
 
 Nothing is dropped silently: every value is either drawn or counted in a box.
 """
 from collections import deque
+
+__all__ = ["Group", "Plan", "collapse_modules", "collapse_chains", "apply_budget"]
+
 
 MIN_CHAIN_HIDDEN = 3  # fold a chain only when that hides at least this many values
 
@@ -82,7 +85,7 @@ def collapse_chains(plan, paths, budget):
     """Fold the longest chains of ops until the drawing fits ``budget`` boxes.
 
     In a chain each result feeds only the next op (its first such operand), so folding its
-    middle hides no branch; the ops may differ (``mul``, ``tanh``, ``mul``, ``tanh``...)."""
+    middle hides no branch; the ops may differ (``multiply``, ``tanh``, ``multiply``, ``tanh``...)."""
     excess = plan.drawn_count() - budget
     if excess <= 0:
         return

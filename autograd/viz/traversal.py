@@ -8,6 +8,8 @@ nodes of a drawing, which keeps the DOT text identical from run to run.
 """
 from ..node import Node
 
+__all__ = ["GraphIndex"]
+
 
 class GraphIndex:
     """The values reachable from ``outputs``, in data-flow order.

@@ -2,6 +2,8 @@
 import argparse
 import math
 
+__all__ = ["positive_int", "non_negative_int", "positive_float", "fraction", "decay_factor"]
+
 
 def _number(text, convert, what, accept):
     try:

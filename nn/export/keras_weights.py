@@ -38,7 +38,7 @@ from ..layers import (BatchNorm1d, BatchNorm2d, BatchNorm3d, BatchNormalization,
                       Conv3d, ConvND, Dense, Flatten, Linear)
 from ..serialization import ModelFileError
 from ._deps import require
-from .trace import eval_mode, example_inputs_for, run_eval
+from .trace import example_inputs_for, run_eval
 
 __all__ = ["KerasWeightsError", "read_keras_weights", "keras_weights_to_state", "load_keras_weights"]
 
@@ -135,7 +135,7 @@ def _spatial_flatten_inputs(model, input_shape):
                 "a channels-last Keras model flattens its features in (H, W, C) order; to reorder "
                 "them this model's input shape is needed: pass input_shape=(C, H, W)") from None
     shapes = {}
-    with eval_mode(model):
+    with model.mode(False):
         for index, layer in enumerate(layers):
             if isinstance(layer, Flatten) and x.ndim > 2:
                 shapes[index] = x.shape[1:]

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..serialization import atomic_path
+from ..files import atomic_path
 from ._deps import require
 from .onnx_graph import GraphBuilder, node_label
 from .onnx_ops import ONNX_OPS, supported_ops

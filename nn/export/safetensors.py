@@ -10,7 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..serialization import ModelFileError, atomic_path
+from ..files import atomic_path
+from ..serialization import ModelFileError
 from ._deps import require
 
 __all__ = ["SafetensorsError", "save_safetensors", "load_safetensors"]

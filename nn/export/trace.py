@@ -2,7 +2,7 @@
 
 The engine records an op only when an operand requires grad and recording is on, so the trace
 runs the model under ``enable_grad`` with example inputs that require grad, in eval mode (dropout
-off, batch norm on its running statistics). The modes of every module are restored afterwards.
+off, batch norm on its running statistics); ``Module.mode`` restores every module's mode.
 
 The result lists the recorded values in topological order (operands before results). Each is
 marked as depending on a model input or not: values computed from the parameters alone (a
@@ -11,7 +11,6 @@ reshaped batch-norm scale, say) are constants of the exported graph.
 Only the public ``Node`` API is read: ``op.name``, ``inputs``, ``params``, ``is_leaf``,
 ``data``, ``shape``, ``scope``.
 """
-import contextlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,7 +19,7 @@ from autograd import Tensor, enable_grad, no_grad
 
 from ..training.summary import find_input_shape
 
-__all__ = ["ExportError", "Trace", "trace_model", "example_inputs_for", "eval_mode", "run_eval"]
+__all__ = ["ExportError", "Trace", "trace_model", "example_inputs_for", "run_eval"]
 
 
 class ExportError(ValueError):
@@ -74,7 +73,7 @@ def trace_model(model, inputs):
     that does not depend on the inputs (computed under ``no_grad`` or through raw numpy).
     """
     tensors = [Tensor(np.array(x, dtype=np.float32), requires_grad=True) for x in inputs]
-    with eval_mode(model), enable_grad():
+    with model.mode(False), enable_grad():
         result = model(*tensors)
     outputs = list(result) if isinstance(result, (tuple, list)) else [result]
     for i, out in enumerate(outputs):
@@ -98,21 +97,9 @@ def trace_model(model, inputs):
     return Trace(tensors, outputs, nodes, dependent, names)
 
 
-@contextlib.contextmanager
-def eval_mode(model):
-    """Put ``model`` in eval mode for the block; every module's own mode is restored after."""
-    modes = [(m, m.training) for m in model.modules()]
-    model.eval()
-    try:
-        yield model
-    finally:
-        for module, mode in modes:
-            module.__dict__["training"] = mode
-
-
 def run_eval(model, inputs):
     """``model(*inputs)`` in eval mode without recording, as a list of float arrays."""
-    with eval_mode(model), no_grad():
+    with model.mode(False), no_grad():
         result = model(*(Tensor(np.asarray(x, dtype=np.float32)) for x in inputs))
     outputs = result if isinstance(result, (tuple, list)) else [result]
     return [np.asarray(out.data if isinstance(out, Tensor) else out) for out in outputs]

@@ -2,9 +2,8 @@
 ``History`` and metrics."""
 
 from . import callbacks, metrics
-from .callbacks import (CSVLogger, Callback, EarlyStopping, LearningRateScheduler,
+from .callbacks import (CSVLogger, Callback, EarlyStopping, History, LearningRateScheduler,
                         ModelCheckpoint, ReduceLROnPlateau, TerminateOnNaN)
-from .history import History
 from .model import Model
 
 __all__ = [

@@ -119,15 +119,16 @@ for v in (a, b, c, f, e, d, L):
 autograd.draw_graph(L)
 
 # %% [markdown]
-# Each operation knows its local derivatives: the scalar engine keeps them as a table in
-# `autograd/value.py`, one vector-Jacobian product (VJP) per operand, `vjp(g, ans, x, y)`, where
-# `g` is the gradient arriving from the output. A few rows of that table:
+# Each operation knows its local derivatives: the ops in `autograd/ops/` keep one
+# vector-Jacobian product (VJP) per operand right beside each op, `vjp(g, ans, x, y)`, where `g` is
+# the gradient arriving from the output. The same table serves scalar `Value`s and `Tensor`s
+# (`unbroadcast` does nothing for scalars). A few rows of it:
 
 # %%
 import inspect
 
-source = inspect.getsource(autograd.value)
-table = source[source.index("ADD = Op"):source.index("SOFTPLUS = Op")]
+source = inspect.getsource(autograd.ops.arithmetic)
+table = source[source.index("add.defvjp"):source.index("negative.defvjp")]
 print(table)
 
 # %% [markdown]

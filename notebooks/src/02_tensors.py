@@ -116,7 +116,7 @@ print("column.grad ", column.grad.shape, column.grad.ravel(), " = row sums of X 
 # that broadcasting added (leading ones) or stretched (size-1 ones):
 
 # %%
-print(inspect.getsource(autograd.tensor_ops.shape.unbroadcast))
+print(inspect.getsource(autograd.ops.shape.unbroadcast))
 g = np.ones((4, 3))
 print(autograd.unbroadcast(g, (3,)), autograd.unbroadcast(g, (4, 1)).ravel())
 
@@ -128,7 +128,7 @@ print(autograd.unbroadcast(g, (3,)), autograd.unbroadcast(g, (4, 1)).ravel())
 # operand. The module docstrings summarise the rules in math:
 
 # %%
-for module in (autograd.tensor_ops.arithmetic, autograd.tensor_ops.linalg, autograd.tensor_ops.reductions):
+for module in (autograd.ops.arithmetic, autograd.ops.linalg, autograd.ops.reductions):
     print(f"--- {module.__name__}")
     print(module.__doc__)
 
@@ -137,7 +137,7 @@ for module in (autograd.tensor_ops.arithmetic, autograd.tensor_ops.linalg, autog
 # `g * ans` for exp as "the derivative of $e^x$ is $e^x$, times the incoming gradient"):
 
 # %%
-source = inspect.getsource(autograd.tensor_ops.elementwise)
+source = inspect.getsource(autograd.ops.elementwise)
 print("\n".join(line for line in source.splitlines()
                 if ".defvjp(lambda" in line and line.count("(") == line.count(")")))
 

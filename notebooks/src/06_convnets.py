@@ -494,7 +494,7 @@ print(f"test accuracy {test_accuracy:.2%} (loss {test_loss:.4f}) after {EPOCHS} 
 # network of notebook 4, with less than a sixth of the weights. The small budget sees 3,000
 # images once and lands near 80%.
 #
-# `nn.conv_models.lenet` (the `cnn` model of `lucidgrad train`) is a wider variant of the same
+# `nn.models.lenet` (the `cnn` model of `lucidgrad train`) is a wider variant of the same
 # design with batch normalization and dropout.
 #
 # ### What the first layer learned

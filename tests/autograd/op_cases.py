@@ -146,8 +146,8 @@ DIVISOR_MARGIN = 0.3  # keeps 1 / y and its derivatives small enough for finite 
 @dataclass(frozen=True)
 class Reduction:
     """A reduction over ``axis`` with ``keepdims`` (and extra keyword arguments such as ddof).
-    ``values``: 'any', 'distinct' (no ties, for max/min/std) or 'nonzero' (for prod, whose
-    second derivative is formed as a quotient)."""
+    ``values``: 'any', 'distinct' (no ties, for max/min/std) or 'with_zeros' (exact zeros
+    among the values, where a quotient formula for prod's derivatives would divide by zero)."""
     name: str
     op: object
     reference: object
@@ -181,7 +181,7 @@ REDUCTIONS = [
     Reduction("var", "var", np.var, kwargs=(("ddof", 1),), min_count=2),
     Reduction("std", "std", np.std, values="distinct", min_count=2),
     Reduction("std", "std", np.std, values="distinct", kwargs=(("ddof", 1),), min_count=2),
-    Reduction("prod", "prod", np.prod, values="nonzero"),
+    Reduction("prod", "prod", np.prod, values="with_zeros"),
     Reduction("logsumexp", "logsumexp", _logsumexp_reference),
 ]
 

@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from autograd import Tensor, gradcheck, gradgradcheck, relu
-from autograd.tensor_ops.conv import conv, conv1d, conv2d, conv3d, conv_transpose
-from autograd.tensor_ops.pool import max_pool
+from autograd.ops.convolution import conv, conv1d, conv2d, conv3d, conv_transpose
+from autograd.ops.pooling import max_pool
 
-conv_module = importlib.import_module("autograd.tensor_ops.conv")
+conv_module = importlib.import_module("autograd.ops.convolution")
 
 
 # ---------------------------------------------------------------------------- loop references

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 import autograd as ag
 from autograd import Tensor, testing
-from autograd.tensor_ops.shape import unbroadcast
+from autograd.ops.shape import unbroadcast
 from op_cases import PAIR_SHAPES, PROPERTY, SHAPES
 
 

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from autograd import Tensor, gradcheck, gradgradcheck, gradients
-from autograd.tensor_ops.pool import avg_pool, global_avg_pool, global_max_pool, max_pool
+from autograd.ops.pooling import avg_pool, global_avg_pool, global_max_pool, max_pool
 
 
 # ---------------------------------------------------------------------------- loop references

@@ -20,9 +20,12 @@ def draw_reduction_input(case, data):
     if case.values == "distinct":
         # max/min have a kink where two candidates tie, std where all of a group are equal.
         (a,) = data.draw(distinct_arrays([shape], spacing=0.4))
-    elif case.values == "nonzero":
-        # prod's second derivative is formed as ans / x.
-        a = data.draw(testing.arrays(shape, min_value=-2, max_value=2, avoid=(0.0,), margin=0.2))
+    elif case.values == "with_zeros":
+        # prod's derivatives where some elements are exactly zero (one or several per group).
+        a = data.draw(testing.arrays(shape, min_value=-2, max_value=2))
+        zeros = np.array(data.draw(st.lists(st.booleans(), min_size=a.size, max_size=a.size)),
+                         dtype=bool).reshape(shape)
+        a = np.where(zeros, 0.0, a)
     else:
         a = data.draw(testing.arrays(shape, min_value=-3, max_value=3))
     return a, axis, keepdims
@@ -150,6 +153,18 @@ def test_prod_first_derivative_holds_at_zeros(shape, data):
     testing.check_gradients(lambda t: t.prod(axis=axis), a, order=1)
 
 
+@pytest.mark.parametrize("a, first, hessian", [
+    ([0.0, 2.0, 3.0], [6.0, 0.0, 0.0], [[0, 3, 2], [3, 0, 0], [2, 0, 0]]),
+    ([0.0, 0.0, 3.0], [0.0, 0.0, 0.0], [[0, 3, 0], [3, 0, 0], [0, 0, 0]]),
+    ([2.0, 3.0, 4.0], [12.0, 8.0, 6.0], [[0, 4, 3], [4, 0, 2], [3, 2, 0]]),
+])
+def test_prod_derivatives_with_zeros_are_the_same_under_create_graph(a, first, hessian):
+    x = Tensor(np.array(a), requires_grad=True)
+    (g,) = ag.gradients(x.prod(), [x], create_graph=True)
+    np.testing.assert_allclose(g.data, first)
+    np.testing.assert_allclose(ag.hessian(lambda t: t.prod())(np.array(a)), hessian)
+
+
 # ----------------------------------------------------------------------------- bad axes
 @pytest.mark.parametrize("op", ["sum", "mean", "max", "min", "var", "std", "prod", "logsumexp"])
 @pytest.mark.parametrize("axis", [2, -3, (0, 0), (0, 5)])
@@ -162,3 +177,14 @@ def test_bad_axis_names_the_op(op, axis):
 def test_extremum_of_empty_tensor(op):
     with pytest.raises(ValueError, match=f"{op}.*empty"):
         getattr(Tensor(np.ones((0, 3))), op)()
+    with pytest.raises(ValueError, match=f"{op}.*empty"):
+        getattr(Tensor(np.ones((0, 3))), op)(axis=0)
+
+
+@pytest.mark.parametrize("op", ["max", "min"])
+def test_extremum_over_a_nonempty_axis_of_an_empty_tensor_is_empty(op):
+    x = Tensor(np.ones((0, 3)), requires_grad=True)
+    out = getattr(x, op)(axis=1)
+    assert out.shape == getattr(np, op)(x.data, axis=1).shape == (0,)
+    out.sum().backward()
+    assert x.grad.shape == (0, 3)

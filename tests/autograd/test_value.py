@@ -277,10 +277,10 @@ def test_numpy_scalars_mix_with_values():
 def test_operations_record_their_op_and_operands():
     a, b = Value(2.0, name="a"), Value(3.0)
     c = a * b
-    assert c.op.name == "mul" and c.inputs == (a, b) and not c.is_leaf
+    assert c.op.name == "multiply" and c.inputs == (a, b) and not c.is_leaf
     assert a.is_leaf and a.op is None and a.inputs == ()
     d = 2 - a  # reflected: operands in the order written
-    assert d.op.name == "sub" and d.inputs[1] is a and d.data == 0.0
+    assert d.op.name == "subtract" and d.inputs[1] is a and d.data == 0.0
     assert c.requires_grad and d.requires_grad
     assert a.name == "a" and "name='a'" in repr(a)
 

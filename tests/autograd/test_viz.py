@@ -257,10 +257,10 @@ def test_hundred_thousand_op_chain_draws_with_a_counted_summary():
         y = y * 1.00001
     graph = draw_graph(y)  # no RecursionError
     nodes, edges = statements(graph.source)
-    assert "99,998 more mul ops" in graph.source
+    assert "99,998 more multiply ops" in graph.source
     assert "3 of 100,001 values drawn" in graph.source
     assert value_ids(nodes) == ["n0", "n1", "n100000"]
-    summary = find(nodes, "more mul ops")
+    summary = find(nodes, "more multiply ops")
     assert ("n1", summary) in edges and (summary, "n100000_op") in edges
     assert len(nodes) < 20
 
@@ -272,7 +272,7 @@ def test_chains_of_mixed_ops_fold_with_a_count_per_op():
         y = (y * w).tanh()
     source = draw_graph(y, max_nodes=30).source
     nodes, edges = statements(source)
-    assert "1,998 more ops" in source and "mul 999" in source and "tanh 999" in source
+    assert "1,998 more ops" in source and "multiply 999" in source and "tanh 999" in source
     assert len(value_ids(nodes)) <= 30
     summary = find(nodes, "more ops")
     w_id = find(nodes, "<B>w</B>")
@@ -290,8 +290,8 @@ def test_overflow_box_counts_everything_it_hides():
     hidden = re.search(r"… (\d+(?:,\d{3})*) more values not drawn", graph.source).group(1)
     hidden = int(hidden.replace(",", ""))
     assert drawn + hidden == 601
-    shown_muls = sum(1 for line in nodes.values() if "label=<mul>" in line)
-    hidden_muls = int(re.search(r"mul (\d+(?:,\d{3})*)", graph.source).group(1).replace(",", ""))
+    shown_muls = sum(1 for line in nodes.values() if "label=<multiply>" in line)
+    hidden_muls = int(re.search(r"multiply (\d+(?:,\d{3})*)", graph.source).group(1).replace(",", ""))
     assert hidden_muls == 300 - shown_muls
     assert f"49 of 601 values drawn" in graph.source
     summary = find(nodes, "more values not drawn")

@@ -8,11 +8,10 @@ import numpy as np
 import pytest
 
 import nn
-import nn.conv_models  # noqa: F401  (registers the 'cnn' model)
 from nn.data import to_categorical
 from nn.layers import (AvgPool2D, BatchNormalization, Conv2D, Conv2d, Dense, Dropout, Flatten,
                        GlobalAveragePooling, GlobalMaxPooling, MaxPool2D, MaxPool2d, ReLU)
-from nn.models import build_model, model_spec
+from nn.models import MODELS, build_model
 
 SIDE = 12
 
@@ -78,7 +77,7 @@ def test_global_average_pooling_head_learns_bars():
 
 
 def test_cnn_is_registered_for_images():
-    spec = model_spec("cnn")
+    spec = MODELS["cnn"]
     assert spec.input_layout == "images"
     model = build_model("cnn", (1, 28, 28), 10, hidden_units=(16,))  # unknown options are ignored
     assert model.build((None, 1, 28, 28)) == (None, 10)
