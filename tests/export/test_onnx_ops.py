@@ -107,7 +107,7 @@ def test_dense_layers_affine_and_linear(data):
     exported(linear, x, op_types=["Gemm" if not lead else "MatMul"])
 
 
-def _padding(data, rank, kernel):
+def _padding(data, rank):
     return data.draw(st.one_of(
         st.sampled_from(["valid", "same"]),
         st.integers(0, 2),
@@ -115,17 +115,23 @@ def _padding(data, rank, kernel):
         label="padding")
 
 
-@FEW
-@given(data=st.data())
-def test_conv_in_1_to_3_dimensions(data):
+def _conv_geometry(data):
+    """A random generator, rank, groups, channels in and out, and kernel size."""
     rng = np.random.default_rng(data.draw(seeds))
     rank = data.draw(st.integers(1, 3), label="rank")
     groups = data.draw(st.integers(1, 2), label="groups")
     c_in, c_out = groups * data.draw(st.integers(1, 2)), groups * data.draw(st.integers(1, 2))
     kernel = tuple(data.draw(st.integers(1, 3)) for _ in range(rank))
+    return rng, rank, groups, c_in, c_out, kernel
+
+
+@FEW
+@given(data=st.data())
+def test_conv_in_1_to_3_dimensions(data):
+    rng, rank, groups, c_in, c_out, kernel = _conv_geometry(data)
     stride = data.draw(st.integers(1, 2), label="stride")
     dilation = data.draw(st.integers(1, 2), label="dilation")
-    padding = _padding(data, rank, kernel)
+    padding = _padding(data, rank)
     span = max(d * (k - 1) + 1 for k, d in zip(kernel, (dilation,) * rank))
     spatial = tuple(data.draw(st.integers(span, span + 3)) for _ in range(rank))
     weight = rng.normal(size=(c_out, c_in // groups) + kernel).astype(np.float32)
@@ -138,11 +144,7 @@ def test_conv_in_1_to_3_dimensions(data):
 @FEW
 @given(data=st.data())
 def test_conv_transpose(data):
-    rng = np.random.default_rng(data.draw(seeds))
-    rank = data.draw(st.integers(1, 3), label="rank")
-    groups = data.draw(st.integers(1, 2), label="groups")
-    c_in, c_out = groups * data.draw(st.integers(1, 2)), groups * data.draw(st.integers(1, 2))
-    kernel = tuple(data.draw(st.integers(1, 3)) for _ in range(rank))
+    rng, rank, groups, c_in, c_out, kernel = _conv_geometry(data)
     stride = data.draw(st.integers(1, 3), label="stride")
     padding = data.draw(st.integers(0, min(kernel) - 1), label="padding")
     extra = data.draw(st.integers(0, stride - 1), label="output_padding")
