@@ -2,15 +2,16 @@
 
     export_onnx(model, "model.onnx", example_input)    ONNX (opset 17), checked in ONNX Runtime
     save_torch_weights(model, "model.safetensors")     PyTorch's names and layouts, safetensors
-    load_torch_weights(model, "model.safetensors")     ... and back (also torch.save'd state dicts
-                                                       converted with safetensors)
+    load_torch_weights(model, "model.safetensors")     ... and back (a file, or a torch state dict)
     load_keras_weights(model, "model.weights.h5")      Keras 3 weights (.weights.h5 or .keras)
 
-The file formats' packages (onnx, onnxruntime, safetensors, h5py) are imported when first
-needed; install them with ``pip install "lucidgrad[export]"``.
+How to add an ONNX translation for a new op: see ``nn.export.onnx_ops``. The file formats'
+packages (onnx, onnxruntime, safetensors, h5py) are imported when first needed; install them
+with ``pip install "lucidgrad[export]"``.
 """
 from ._deps import INSTALL_HINT, MissingDependencyError
-from .keras_weights import KerasWeightsError, keras_weights_to_state, load_keras_weights, read_keras_weights
+from .keras_weights import (KerasWeightsError, keras_weights_to_state, load_keras_weights,
+                            read_keras_weights)
 from .onnx import (BATCH_AXIS_NAME, OPSET, ExportReport, OnnxMismatchError, UnsupportedOpError,
                    check_onnx, export_onnx, to_onnx)
 from .onnx_graph import GraphBuilder, arg
