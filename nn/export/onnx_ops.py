@@ -19,8 +19,7 @@ reductions, indexing). Shapes written into the graph must leave that axis dynami
 ``_reshape``). Then add a case to ``tests/export/test_onnx_ops.py``: every entry is checked
 against ONNX Runtime on random shapes.
 
-The names are those the ops record: ``conv``, ``max_pool`` and ``avg_pool`` are also listed
-under the names of the primitives that compute them today (``_conv``, ``_max_pool``, ...).
+The names are those the ops record (``node.op.name``): ``conv``, ``max_pool``, ...
 """
 import math
 
@@ -186,7 +185,7 @@ def _pads(pairs):
     return [lo for lo, _ in pairs] + [hi for _, hi in pairs]
 
 
-@onnx_op("conv", "_conv")
+@onnx_op("conv")
 def _conv(graph, node):
     x, weight, bias = node.inputs[0], node.inputs[1], arg(node, 2, "b")
     w = _windows(node, 3)
@@ -195,7 +194,7 @@ def _conv(graph, node):
                       dilations=w.dilation, pads=_pads(w.padding), group=int(arg(node, 4, "groups", 1)))
 
 
-@onnx_op("conv_transpose", "_conv_input_grad")
+@onnx_op("conv_transpose")
 def _conv_transpose(graph, node):
     """The adjoint of a conv whose input had the spatial size of this op's output."""
     x, weight = node.inputs[:2]
@@ -209,7 +208,7 @@ def _conv_transpose(graph, node):
                       group=int(arg(node, 3, "groups", 1)))
 
 
-@onnx_op("max_pool", "_max_pool")
+@onnx_op("max_pool")
 def _max_pool(graph, node):
     w = _windows(node, 1)
     return graph.emit("MaxPool", [graph.value(node.inputs[0])], node, kernel_shape=w.kernel,
@@ -225,7 +224,7 @@ def _real_counts(w):
     return counts
 
 
-@onnx_op("avg_pool", "_avg_pool")
+@onnx_op("avg_pool")
 def _avg_pool(graph, node):
     """Window sums over the divisor the op recorded: the kernel size (count_include_pad) or
     the real elements of each window; any other divisor is a constant rescaling."""
