@@ -83,6 +83,7 @@ class Optimizer:
             if default_lr is not None and lr != default_lr:
                 raise ValueError(f"{type(self).__name__}: give lr or learning_rate, not both")
             lr = learning_rate
+        self._lr = np.zeros((), np.float64)  # an array: a schedule's recorded copy writes it
         self.lr = lr
         self.weight_decay = non_negative(self, "weight_decay", weight_decay)
         chosen = [name for name, value in zip(_CLIPPING, (clipnorm, clipvalue, global_clipnorm))
@@ -106,11 +107,11 @@ class Optimizer:
     @property
     def lr(self):
         """The learning rate used by the next ``step()`` (a float; schedules assign it)."""
-        return self._lr
+        return float(self._lr)
 
     @lr.setter
     def lr(self, value):
-        self._lr = non_negative(self, "lr", value)
+        self._lr[...] = non_negative(self, "lr", value)
 
     learning_rate = lr  # Keras's name for the same attribute
 
@@ -284,7 +285,7 @@ class Optimizer:
     def _advance(self, scalars):
         """The Python side of a step: each update's scalars (from the learning rate and its
         step count) into its cells. A replay of a captured step runs this again."""
-        lr = self._lr
+        lr = float(self._lr)
         for cells, steps, index in scalars:
             cells.fill(self._factors(lr, None if steps is None else int(steps[index])))
         if self.clipnorm is not None:
