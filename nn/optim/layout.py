@@ -103,6 +103,7 @@ class ParamGroup:
     def __init__(self, params, dtype, state_names, initial_state):
         self.dtype = np.dtype(dtype)
         self.steps = np.zeros(len(params), np.int64)
+        self.steps_differ = False  # whether the small parameters' step counts may differ
         self.cells = Cells(self.dtype)
         self.slots = [Slot(param, self, index) for index, param in enumerate(params)]
         self.small = [slot for slot in self.slots if slot.size < GATHER_LIMIT]
@@ -169,3 +170,10 @@ class ParamGroup:
             mask = np.zeros(len(self.slots), np.int64)
             mask[[slot.index for slot, _ in present]] = 1
             np.add(steps, mask, out=steps)
+            self.steps_differ = True
+
+    def small_steps_agree(self):
+        """Whether all small parameters took the same number of steps."""
+        if self.steps_differ:
+            self.steps_differ = len({int(self.steps[slot.index]) for slot in self.small}) > 1
+        return not self.steps_differ

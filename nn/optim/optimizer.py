@@ -217,7 +217,8 @@ class Optimizer:
                 grad = slot.param.grad
                 if grad is None:
                     continue
-                grad = grad_array(grad)
+                if type(grad) is not np.ndarray:
+                    grad = grad_array(grad)
                 data = slot.param.data
                 if grad.shape != slot.shape or data.shape != slot.shape:
                     raise ValueError(
@@ -245,7 +246,7 @@ class Optimizer:
         for slot, grad in present:
             if slot.view is not None:
                 small.append(slot)
-                np.copyto(traced(slot.grad_buffer), grad)
+                np.copyto(traced(slot.grad_buffer) if recording else slot.grad_buffer, grad)
                 continue
             cells = slot.cells if own_cells else group.cells
             chunks.append(_Chunk((slot,), group, False, slot.param.data, grad,
@@ -275,12 +276,10 @@ class Optimizer:
         if len(small) != len(group.small):
             return False
         for slot in small:
-            if not slot.attached() and (recording or not group.adopt(slot)):
+            if slot.param.data is not slot.view and not slot.attached() and (
+                    recording or not group.adopt(slot)):
                 return False
-        if self._step_dependent:
-            first = group.steps[small[0].index]
-            return all(group.steps[slot.index] == first for slot in small)
-        return True
+        return not self._step_dependent or group.small_steps_agree()
 
     def _advance(self, scalars):
         """The Python side of a step: each update's scalars (from the learning rate and its
@@ -425,6 +424,7 @@ class Optimizer:
         self.iterations = iterations
         for slot, step, loaded in zip(self._slots, steps, arrays):
             slot.step = step
+            slot.group.steps_differ = True
             for name, array in loaded.items():
                 slot.state[name][...] = array
 
