@@ -32,7 +32,7 @@ from autograd.saved import writable
 
 from .clipping import grad_array, parameter_list
 from .hyperparameters import non_negative, optional_positive, stored_name, stored_scalar
-from .layout import Cells, ParamGroup
+from .layout import Cells, InArray, ParamGroup
 
 __all__ = ["Optimizer"]
 
@@ -115,14 +115,7 @@ class Optimizer:
 
     learning_rate = lr  # Keras's name for the same attribute
 
-    @property
-    def iterations(self):
-        """How many times ``step()`` ran (Keras's name)."""
-        return int(self._iterations)
-
-    @iterations.setter
-    def iterations(self, value):
-        self._iterations[...] = value
+    iterations = InArray("_iterations", int, "How many times ``step()`` ran (Keras's name).")
 
     @property
     def params(self):

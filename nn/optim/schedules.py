@@ -20,6 +20,7 @@ import numpy as np
 from autograd.capture import host_call, traced
 
 from .hyperparameters import at_least, non_negative, positive, stored_name, stored_scalar
+from .layout import InArray
 
 __all__ = ["LearningRateSchedule", "StepDecay", "ExponentialDecay", "CosineDecay",
            "LinearWarmup", "ReduceLROnPlateau"]
@@ -59,14 +60,7 @@ class LearningRateSchedule:
         """The learning rate after ``count`` calls of ``step()``."""
         raise NotImplementedError(f"{type(self).__name__} does not implement lr_at")
 
-    @property
-    def count(self):
-        """How many times ``step()`` was called."""
-        return int(self._count)
-
-    @count.setter
-    def count(self, value):
-        self._count[...] = value
+    count = InArray("_count", int, "How many times ``step()`` was called.")
 
     @property
     def last_lr(self):

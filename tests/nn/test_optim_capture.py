@@ -32,10 +32,10 @@ def config_id(config):
 
 
 def model_and_optimizer(config):
-    """A small MLP (a 64x80 kernel big enough to be updated on its own, the rest in the flat
+    """A small MLP (a 64x160 kernel big enough to be updated on its own, the rest in the flat
     buffer) and its optimizer."""
     nn.seed(0)
-    model = nn.Sequential([nn.Linear(64, 80), nn.ReLU(), nn.Linear(80, 5), nn.Softmax()])
+    model = nn.Sequential([nn.Linear(64, 160), nn.ReLU(), nn.Linear(160, 5), nn.Softmax()])
     cls, options = config
     return model, cls(model.parameters(), **options)
 

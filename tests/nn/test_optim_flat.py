@@ -138,9 +138,9 @@ CONFIGS = [
     (optim.SGD, {"lr": 0.1, "clipnorm": 0.5, "weight_decay": 0.1}),
 ]
 
-# small and large parameters (GATHER_LIMIT is 4096), two dtypes
-SHAPES = [((70, 64), np.float32), ((64,), np.float32), ((3, 5, 4), np.float32),
-          ((8, 8), np.float64), ((9,), np.float32), ((4200,), np.float64), ((1,), np.float32)]
+# small and large parameters (GATHER_LIMIT is 8192), two dtypes
+SHAPES = [((100, 90), np.float32), ((64,), np.float32), ((3, 5, 4), np.float32),
+          ((8, 8), np.float64), ((9,), np.float32), ((8500,), np.float64), ((1,), np.float32)]
 STEPS = 30
 
 
@@ -241,7 +241,7 @@ def test_step_counts_and_state_dict_follow_skipped_gradients(monkeypatch):
 def make_params():
     rng = np.random.default_rng(0)
     return [Tensor(rng.standard_normal(shape).astype(np.float32), requires_grad=True)
-            for shape in [(80, 60), (60,), (10, 6), (6,)]]
+            for shape in [(100, 90), (60,), (10, 6), (6,)]]
 
 
 def test_small_parameters_and_their_state_are_views_of_one_buffer():
@@ -249,7 +249,7 @@ def test_small_parameters_and_their_state_are_views_of_one_buffer():
     before = [p.data.copy() for p in params]
     optimizer = optim.Adam(params)
     group = optimizer._groups[0]
-    assert [slot.param for slot in group.small] == params[1:]  # 80 * 60 is large
+    assert [slot.param for slot in group.small] == params[1:]  # 100 * 90 is large
     for param, values in zip(params, before):
         np.testing.assert_array_equal(param.data, values)  # values kept
     for slot in group.small:
