@@ -5,7 +5,8 @@ navigation, a reference the API reference cannot resolve, a docstring mkdocstrin
 The notebooks on the site are copies executed with the full data budget
 (``python notebooks/build.py --docs``); they must still hold the cells of their sources and have
 run cleanly, which is checked without running them (``test_notebooks.py`` runs the sources).
-Each page's code examples are run by ``test_examples.py``.
+Each page's code examples are run by ``test_examples.py``. The build takes about 10 s (it
+executes nothing), so it runs with the default suite.
 """
 import importlib.util
 import os
@@ -59,7 +60,6 @@ def built_page(site, source):
     return site / folder / "index.html"
 
 
-@pytest.mark.slow
 def test_site_builds_strict_and_complete(tmp_path):
     for package in ("mkdocs", "material", "mkdocstrings_handlers.python", "mkdocs_jupyter"):
         pytest.importorskip(package, reason="the docs extra is not installed")
