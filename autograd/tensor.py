@@ -60,7 +60,8 @@ class Tensor(Node, MathMethods):
     method is an op of ``autograd.ops``.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "name", "_serial", "_froze_output", "__weakref__")
+    __slots__ = ("data", "grad", "requires_grad", "name", "_inputs", "_args", "_serial",
+                 "_froze_output", "__weakref__")
     __array_priority__ = 1000  # numpy defers mixed operators to Tensor
     _scalar = False  # ops run their numpy forward on Tensors (see ``autograd.primitive``)
     _saves_arrays = True  # a recorded op's saved arrays are read-only (see ``autograd.saved``)
@@ -92,6 +93,9 @@ class Tensor(Node, MathMethods):
                 saved.release(self)
         except AttributeError:  # a tensor whose constructor raised has no record to release
             pass
+
+    def _store(self, operands, args):
+        self._inputs, self._args = operands, args
 
     @staticmethod
     def _constant_result(data):
