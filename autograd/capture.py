@@ -25,10 +25,11 @@ buffers and calls (``describe`` lists them as text).
 The rules. A replay repeats the calls the recording made, so Python code that branches on the
 *values* of arrays (``if loss.item() > 1``) replays the branch taken while recording; pass
 ``check=True`` to also run every call eagerly and raise at the first array that differs, naming
-the op. Randomness drawn through ``autograd.random`` (dropout masks) is drawn afresh on every
+the op. Randomness drawn through ``random_uniform`` (dropout masks) is drawn afresh on every
 replay, from the same generator eager code would use; the optimizers record their Python-side
 bookkeeping (step counts, learning rates set by schedules) as host calls that run again on every
-replay. Returned tensors and arrays are copies; returned Python numbers cannot change between
+replay (a host call should keep what it changes in arrays that recorded calls write: check mode
+rolls arrays and generators back before its eager run, not other Python state). Returned tensors and arrays are copies; returned Python numbers cannot change between
 replays (return tensors). Inputs whose shapes or dtypes differ start a new recording (a few are
 kept, then the function runs eagerly, with a warning).
 """
@@ -42,7 +43,8 @@ import numpy as np
 from .grad_mode import _Switch
 from .node import Node
 
-__all__ = ["capture", "host_call", "traced", "asarray", "Recording", "CaptureMismatchError"]
+__all__ = ["capture", "host_call", "traced", "asarray", "random_uniform", "Recording",
+           "CaptureMismatchError"]
 
 
 # ------------------------------------------------------------------------------- the tracer
@@ -290,6 +292,9 @@ def _reshaped_copy(out, source):
     np.copyto(out.reshape(source.shape), source)
 
 
+# numpy functions whose result's shape depends on the values: a step using them cannot be replayed
+_VALUE_SHAPED = {np.nonzero, np.argwhere, np.flatnonzero, np.unique, np.compress, np.extract}
+
 _WRITES_FIRST_ARGUMENT = {np.copyto, operator.setitem, np.put_along_axis, np.place, np.put,
                           _compute_into, _reshaped_copy}
 
@@ -303,6 +308,8 @@ class _Recorder:
         self.escapes = []
         self.leaves = []       # (tensor, its plain array): leaf tensors whose data was traced
         self.owned = set()     # ids of the buffers this recording created
+        self.sources = set()   # the functions giving the generators random draws came from
+        self.unreplayable = None  # why the step cannot be replayed at all, if it cannot
         self.label = "step"    # the op (or "vjp of" op) running now, for check mode and drawings
 
     def _own(self, result):
@@ -334,6 +341,8 @@ class _Recorder:
         return owned if isinstance(result, tuple) else owned[0]
 
     def function(self, function, args, kwargs):
+        if function in _VALUE_SHAPED:
+            self.unreplayable = f"it calls np.{function.__name__}, whose result's shape depends on the values"
         result = function(*args, **kwargs)
         if result is None:  # an in-place function (copyto, put_along_axis)
             self.record(function, args, kwargs)
@@ -376,6 +385,9 @@ class _Recorder:
         return owned
 
     def getitem(self, result, source, index):
+        if any(isinstance(p, np.ndarray) and p.dtype == np.bool_ and p.ndim for p in _as_index(index)):
+            self.unreplayable = ("it indexes with a boolean mask, whose result's shape depends on "
+                                 "the values")
         if np.may_share_memory(result, source):
             return result.view(_Traced)  # a basic index: a view
         owned = self._own(result)
@@ -470,6 +482,8 @@ class Recording:
         owned = recorder.owned | {id(buffer) for buffer in inputs}
         recording = cls(recorder, [b.view(np.ndarray) for b in inputs], outputs, owned)
         recording.snapshots = recorder.snapshots
+        recording.sources = recorder.sources
+        recording.unreplayable = recorder.unreplayable
         return recording, _untraced(result)
 
     # -------------------------------------------------------------- replaying
@@ -492,14 +506,24 @@ class Recording:
                     external[id(root)] = (root, root.copy())
         for buffer, value in zip(self.inputs, _input_values(args, kwargs)):
             np.copyto(buffer, value, casting="same_kind")
-        replayed = []
-        for call in self.calls:
-            call.function(*call.args, **call.kwargs)
-            replayed.append([np.array(out, copy=True) for out in call.outputs()])
+        generators = {id(g): (g, g.bit_generator.state) for g in (s() for s in self.sources)}
+        replayed, failure = [], None
+        try:
+            for call in self.calls:
+                call.function(*call.args, **call.kwargs)
+                replayed.append([np.array(out, copy=True) for out in call.outputs()])
+        except Exception as error:  # e.g. a shape that changed with the values
+            failure = (len(replayed), error)
         for root, saved in external.values():
             np.copyto(root, saved)
+        for generator, state in generators.values():  # the eager run draws what the replay drew
+            generator.bit_generator.state = state
         fresh, result = Recording.record(fn, args, kwargs, snapshots=True)
         try:
+            if failure is not None:
+                index, error = failure
+                raise CaptureMismatchError(f"capture check: call {index} ({self.calls[index].name()} "
+                                           f"in {self.calls[index].label}) fails when replayed: {error}")
             self._compare(fresh, replayed)
         except CaptureMismatchError as error:
             error.eager_result = result
@@ -590,7 +614,7 @@ def _signature(args, kwargs):
 
 def _output_template(result):
     if isinstance(result, Node) and isinstance(result.data, np.ndarray):
-        return ("tensor", _plain(result.data))
+        return ("tensor", (_plain(result.data), type(result)._leaf))
     if isinstance(result, np.ndarray):
         return ("array", _plain(result))
     if isinstance(result, (tuple, list)):
@@ -603,8 +627,8 @@ def _output_template(result):
 def _build_outputs(template):
     kind, content = template
     if kind == "tensor":
-        from .tensor import Tensor  # the one place capture needs the class (only on return)
-        return Tensor(content.copy())
+        array, make_leaf = content
+        return make_leaf(array.copy())
     if kind == "array":
         return content.copy()
     if kind in ("tuple", "list"):
@@ -655,8 +679,7 @@ class capture:
         if _Switch.capture is not None:  # inside another recording: just run (it records)
             return self.fn(*args, **kwargs)
         key = _signature(args, kwargs)
-        recording = self.recordings.get(key)
-        if recording is None:
+        if key not in self.recordings:
             if len(self.recordings) >= self.max_recordings:
                 if not self._warned:
                     warnings.warn(f"capture: {getattr(self.fn, '__name__', 'fn')} was called with "
@@ -665,16 +688,43 @@ class capture:
                     self._warned = True
                 return self.fn(*args, **kwargs)
             recording, result = Recording.record(self.fn, args, kwargs)
+            if recording.unreplayable:  # this signature runs eagerly from now on
+                warnings.warn(f"capture: {getattr(self.fn, '__name__', 'fn')} cannot be replayed: "
+                              f"{recording.unreplayable}; it runs eagerly", stacklevel=2)
+                recording = None
             self.recordings[key] = recording
             return result
+        recording = self.recordings[key]
+        if recording is None:
+            return self.fn(*args, **kwargs)
         if self.check:
             return recording.replay_checked(self.fn, args, kwargs)
         return recording.replay(args, kwargs)
 
     @property
     def recording(self):
-        """The most recent recording (None before the first call)."""
-        return next(reversed(self.recordings.values()), None)
+        """The most recent recording (None before the first call, or when it cannot be
+        replayed)."""
+        return next((r for r in reversed(self.recordings.values()) if r is not None), None)
+
+
+def random_uniform(shape, dtype, source):
+    """Uniform samples in [0, 1) of ``shape`` and ``dtype`` from the generator ``source()``
+    returns (a function, so that a generator replaced by ``autograd.seed`` is found). While a step
+    is being captured the draw is recorded: every replay draws afresh into the same buffer, from
+    the generator ``source()`` returns at that time, as eager code would."""
+    recorder = _Switch.capture
+    if recorder is None:
+        return source().random(tuple(shape), dtype=dtype)
+    buffer = recorder._own(np.empty(tuple(shape), dtype))
+    _draw_into(source, dtype, out=buffer.view(np.ndarray))
+    recorder.record(_draw_into, (source, dtype), {"out": buffer.view(np.ndarray)}, "random draw")
+    recorder.sources.add(source)
+    return buffer
+
+
+def _draw_into(source, dtype, out):
+    source().random(dtype=dtype, out=out)
 
 
 def asarray(x, dtype=None):

@@ -8,6 +8,7 @@ PyTorch; numpy arrays keep their dtype and are wrapped without a copy.
 import numpy as np
 
 from . import ops, saved
+from .capture import _Traced
 from .math_methods import MathMethods
 from .node import Node
 from .ops.indexing import normalize_index
@@ -18,7 +19,9 @@ __all__ = ["Tensor"]
 def _as_array(data, dtype):
     if isinstance(data, Tensor):
         data = data.data
-    if isinstance(data, (np.ndarray, np.generic)):
+    if isinstance(data, _Traced):  # inside a captured step: keep the array recorded
+        array = data if dtype is None or data.dtype == np.dtype(dtype) else data.astype(dtype)
+    elif isinstance(data, (np.ndarray, np.generic)):
         array = np.asarray(data, dtype=dtype)
     else:
         try:

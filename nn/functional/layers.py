@@ -7,7 +7,7 @@ import numpy as np
 
 import autograd
 from autograd import Tensor, affine, linear as _linear
-from autograd.capture import traced
+from autograd.capture import random_uniform, traced
 
 __all__ = ["cast_input", "dense", "linear", "dropout", "batch_norm", "flatten"]
 
@@ -47,10 +47,10 @@ def dropout(input, p=0.5, training=True, inplace=False, *, rng=None):
         x = Tensor(x)
     if not training or rate == 0:
         return x
-    rng = autograd.generator() if rng is None else rng
     dtype = x.data.dtype
     draw_dtype = dtype if dtype in (np.float32, np.float64) else np.float32
-    keep = rng.random(x.shape, dtype=draw_dtype) >= rate
+    source = autograd.generator if rng is None else (lambda: rng)
+    keep = random_uniform(x.shape, draw_dtype, source) >= rate
     mask = keep.astype(dtype)
     mask *= 1.0 / (1.0 - rate)
     return x * mask

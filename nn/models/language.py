@@ -26,10 +26,13 @@ def next_token_loss(targets, logits):
         raise ValueError(f"next_token_loss: targets of shape {targets.shape} do not fit logits of "
                          f"shape {logits.shape}")
     counted = targets != IGNORED
-    one_hot = np.zeros(logits.shape, dtype=logits.dtype)
-    one_hot[counted, targets[counted]] = 1  # rows of padded steps stay 0: no loss, no gradient
+    # one-hot rows, and rows of padded steps zeroed: no loss, no gradient. Written without
+    # boolean indexing, so that a captured training step can replay it (see autograd.capture).
+    one_hot = np.zeros(logits.shape, dtype=logits.dtype, like=targets)
+    np.put_along_axis(one_hot, np.where(counted, targets, 0)[..., None], 1, axis=-1)
+    one_hot *= counted[..., None]
     total = softmax_cross_entropy(logits, one_hot, axis=-1, reduction="sum")
-    return total * (1.0 / max(int(counted.sum()), 1))
+    return total * (1.0 / np.maximum(counted.sum(), 1)).astype(logits.dtype)
 
 
 def word_sequences(words, vocabulary, boundary="."):

@@ -52,7 +52,7 @@ class CompiledState:
 
 # What ``compile`` uses when no ``capture`` is given (the test suite runs the training tests
 # once with each setting).
-DEFAULT_CAPTURE = False  # "auto" once the optimizers record their updates
+DEFAULT_CAPTURE = "auto"
 _CAPTURE_SETTINGS = ("auto", True, False, "check")
 
 
@@ -249,6 +249,7 @@ class Model(Module):
                 loss = loss + term
         optimizer = compiled.optimizer
         optimizer.zero_grad()
+        self.zero_grad()  # parameters the optimizer leaves alone must not pile up gradients
         loss.backward()
         optimizer.step()
         return loss, y_pred
@@ -264,10 +265,13 @@ class Model(Module):
         def eager(x_batch, y_batch):
             return self._train_batch(x_batch, y_batch, compiled, penalty)
 
-        if compiled.capture is False:
+        if compiled.capture is False or (compiled.capture == "auto" and not _own_loss(compiled)):
             return eager
-        step = capture(lambda x, y: self._train_step(x, y, compiled, penalty),
-                       check=compiled.capture == "check")
+
+        def train_step(x, y):
+            return self._train_step(x, y, compiled, penalty)
+
+        step = capture(train_step, check=compiled.capture == "check")
         calls = {}  # batch shape -> calls so far; "auto" checks the first replay of each
 
         def captured(x_batch, y_batch):
@@ -519,6 +523,15 @@ def _resolved(argument: str, get: Callable, value):
 def _as_results(results: dict):
     values = list(results.values())
     return values[0] if len(values) == 1 else values
+
+
+def _own_loss(compiled) -> bool:
+    """True for a loss lucidgrad defines (a name, a ``nn.losses`` object or function): "auto"
+    captures only those, since a function of the user's may keep Python state that a replayed
+    step would not update."""
+    spec = compiled.loss_spec
+    return isinstance(spec, str) or type(spec).__module__.startswith("nn.") or \
+        getattr(spec, "__module__", "").startswith("nn.")
 
 
 def _keras_order(loss):

@@ -199,3 +199,25 @@ def test_a_numpy_function_given_out_writes_into_that_buffer():
     for value in (1.0, 2.0, 3.0):
         np.testing.assert_array_equal(captured(np.full((2, 2), value)).data,
                                       np.full((2, 2), 2 * value * value))
+
+
+def test_dropout_draws_afresh_on_every_replay_from_the_same_generator():
+    def twins():
+        nn.seed(3)
+        return nn.Sequential([nn.Linear(6, 16), nn.Dropout(0.5), nn.Linear(16, 5), nn.Softmax()])
+    eager_model, captured_model = twins(), twins()
+    eager, captured = gradient_step(eager_model), capture(gradient_step(captured_model))
+    data = batches((6,), 4)
+    ag.seed(7)
+    expected = [eager(x, y).item() for x, y in data]
+    ag.seed(7)
+    got = [captured(x, y).item() for x, y in data]
+    assert len(set(got)) == 4 and got == expected  # new masks every step, the eager ones
+
+
+def test_check_mode_replays_random_draws_faithfully():
+    nn.seed(3)
+    model = nn.Sequential([nn.Linear(6, 16), nn.Dropout(0.3), nn.Linear(16, 5), nn.Softmax()])
+    step = capture(gradient_step(model), check=True)
+    for x, y in batches((6,), 3):
+        step(x, y)

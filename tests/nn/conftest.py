@@ -1,4 +1,6 @@
 """Fixtures shared by the nn tests."""
+import warnings
+
 import pytest
 
 from nn.data import datasets
@@ -24,3 +26,19 @@ def no_dataset_anywhere(monkeypatch, tmp_path):
 
     monkeypatch.setattr(datasets, "search_dirs", only_under_tmp_path)
     return tmp_path
+
+
+@pytest.fixture(params=["captured", "eager"])
+def fit_modes(request, monkeypatch):
+    """Run a training test twice: with ``fit``'s steps captured and replayed (``compile``'s
+    default, ``capture="auto"``), where a step that cannot be replayed is an error rather than
+    a warning, and with every step eager (``capture=False``). Modules that train use it through
+    ``pytestmark = pytest.mark.usefixtures("fit_modes")``."""
+    from nn.training import model
+
+    captured = request.param == "captured"
+    monkeypatch.setattr(model, "DEFAULT_CAPTURE", "auto" if captured else False)
+    with warnings.catch_warnings():
+        if captured:
+            warnings.filterwarnings("error", message="fit: the training step cannot be replayed")
+        yield request.param

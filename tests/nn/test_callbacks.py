@@ -13,6 +13,9 @@ from nn.training.callbacks import (CSVLogger, Callback, CallbackList, EarlyStopp
                                    TerminateOnNaN)
 from nn.training.callbacks import History
 
+# every test here trains: once with fit's steps captured and replayed, once eagerly
+pytestmark = pytest.mark.usefixtures("fit_modes")
+
 
 def compiled_model(lr=1e-3, seed=0):
     nn.seed(seed)

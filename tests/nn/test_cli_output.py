@@ -15,6 +15,9 @@ from nn.plotting import learning_curve_figure
 from nn.training.callbacks import EarlyStopping
 from nn.training.progress import plural, redraws_in_place
 
+# every test here trains: once with fit's steps captured and replayed, once eagerly
+pytestmark = pytest.mark.usefixtures("fit_modes")
+
 PROJECT_ROOT = Path(nn.__file__).resolve().parents[1]
 
 

@@ -13,6 +13,9 @@ from nn.layers import (AvgPool2D, BatchNormalization, Conv2D, Conv2d, Dense, Dro
                        GlobalAveragePooling, GlobalMaxPooling, MaxPool2D, MaxPool2d, ReLU)
 from nn.models import MODELS, build_model
 
+# every test here trains: once with fit's steps captured and replayed, once eagerly
+pytestmark = pytest.mark.usefixtures("fit_modes")
+
 SIDE = 12
 
 

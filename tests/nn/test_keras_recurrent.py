@@ -11,6 +11,9 @@ from autograd import Tensor, gradcheck
 from nn.layers import Bidirectional, Dense, Embedding, SimpleRNN
 from nn.layers.keras_recurrent import GRU, LSTM
 
+# every test here trains: once with fit's steps captured and replayed, once eagerly
+pytestmark = pytest.mark.usefixtures("fit_modes")
+
 RNG = np.random.default_rng(5)
 KINDS = {"rnn": SimpleRNN, "lstm": LSTM, "gru": GRU}
 

@@ -17,6 +17,9 @@ from nn.models import CharRNN
 from nn.models.language import IGNORED, mean_nll, next_token_loss, word_sequences
 from nn.sampling import next_token_probabilities, sample_ids
 
+# every test here trains: once with fit's steps captured and replayed, once eagerly
+pytestmark = pytest.mark.usefixtures("fit_modes")
+
 WORDS = ["abba", "baba", "cab", "acca", "bac", "abc", "cabba", "bbc", "aab", "caca"] * 4
 VOCABULARY = CharVocabulary.from_text(WORDS, specials=(".",))
 

@@ -12,6 +12,9 @@ from nn.data import make_moons, to_categorical
 from nn.serialization import (HEADER, ModelFileError, load_model, load_state, load_weights,
                               save_state)
 
+# every test here trains: once with fit's steps captured and replayed, once eagerly
+pytestmark = pytest.mark.usefixtures("fit_modes")
+
 
 def mlp(seed=0, hidden=8, regularized=False):
     nn.seed(seed)

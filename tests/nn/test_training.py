@@ -11,6 +11,9 @@ from autograd import Tensor
 from nn.data import make_blobs, make_moons, to_categorical
 from nn.training import metrics as metrics_module
 
+# every test here trains: once with fit's steps captured and replayed, once eagerly
+pytestmark = pytest.mark.usefixtures("fit_modes")
+
 
 def small_mlp(inputs=2, hidden=16, classes=2, seed=0):
     nn.seed(seed)

@@ -6,6 +6,9 @@ import pytest
 import nn
 from nn.training.callbacks import TerminateOnNaN
 
+# every test here trains: once with fit's steps captured and replayed, once eagerly
+pytestmark = pytest.mark.usefixtures("fit_modes")
+
 X = np.random.default_rng(0).normal(size=(10, 3)).astype(np.float32)
 Y = np.eye(2, dtype=np.float32)[np.arange(10) % 2]
 
