@@ -1,8 +1,10 @@
 """One LeNet-like training step with lucidgrad tensors, against PyTorch CPU in the same process.
 
 The network and data are lenet_torch.py's, both described in lenet_architecture.py (float32
-here), with softmax cross-entropy through log_softmax and one plain SGD update. Everything is
-autograd Tensors and the conv/pool ops; the dense layers are ``x @ W + b``.
+here), with softmax cross-entropy through log_softmax and one update of SGD with momentum 0.9
+(``nn.optim.SGD``; PyTorch's ``torch.optim.SGD``). Everything is autograd Tensors and the
+conv/pool ops; the dense layers are ``x @ W + b``. The lucidgrad step runs twice over: eagerly,
+and captured once with ``autograd.capture`` and replayed (the batch copied in each step).
 
 Run ``python benchmarks/lenet_step.py``. It first checks that both libraries compute the same
 loss and gradients, then alternates the two implementations a few times and prints the median
@@ -35,7 +37,8 @@ from harness import (Table, default_threads, median, optional_import, print_head
 from lenet_architecture import (BATCH_SIZE, CLASSES, CONVOLUTIONS, DENSES, IMAGE_SIDE,  # noqa: E402
                                 KERNEL_SIDE, POOL_SIZE)
 
-from autograd import Tensor, log_softmax, relu  # noqa: E402
+import nn  # noqa: E402
+from autograd import Tensor, capture, log_softmax, relu  # noqa: E402
 from autograd.ops.convolution import conv2d  # noqa: E402
 from autograd.ops.pooling import max_pool  # noqa: E402
 
@@ -70,30 +73,35 @@ def loss_fn(params: dict[str, Tensor], images: Tensor, targets: np.ndarray) -> T
     return (log_softmax(logits) * targets).sum() * np.float32(-1.0 / len(targets))
 
 
-def make_step(seed: int = 0, batch_size: int = BATCH_SIZE):
+def make_step(seed: int = 0, batch_size: int = BATCH_SIZE, captured: bool = False):
     """A closure running one training step on fixed random data; returns
-    ``(step, params, (images, targets))``."""
+    ``(step, params, (images, targets))``. With ``captured`` the step is recorded on its first
+    call and replayed after (the images and targets are copied in every time)."""
     rng = np.random.default_rng(seed)
     images = Tensor(rng.standard_normal((batch_size, 1, IMAGE_SIDE, IMAGE_SIDE), dtype=np.float32))
     labels = rng.integers(0, CLASSES, batch_size)
     targets = np.eye(CLASSES, dtype=np.float32)[labels]
     params = init_params(rng)
+    optimizer = nn.optim.SGD(list(params.values()), lr=LEARNING_RATE, momentum=0.9)
+
+    def train_step(batch, batch_targets):
+        optimizer.zero_grad()
+        loss = loss_fn(params, Tensor(batch), batch_targets)
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    run = capture(train_step) if captured else train_step
 
     def step() -> float:
-        for param in params.values():
-            param.grad = None
-        loss = loss_fn(params, images, targets)
-        loss.backward()
-        for param in params.values():
-            param.data -= LEARNING_RATE * param.grad
-        return loss.item()
+        return run(images.data, targets).item()
 
     return step, params, (images, targets)
 
 
-def lenet_step_ms(steps: int = 50, warmup: int = 5) -> float:
-    """Median milliseconds of one lucidgrad LeNet training step."""
-    step, _, _ = make_step()
+def lenet_step_ms(steps: int = 50, warmup: int = 5, captured: bool = False) -> float:
+    """Median milliseconds of one lucidgrad LeNet training step (eager, or captured)."""
+    step, _, _ = make_step(captured=captured)
     return median(time_call(step, repeat=steps, warmup=warmup)) * 1e3
 
 
@@ -150,21 +158,26 @@ def keep_freed_memory() -> bool:
 
 
 def compare(table: Table, label: str, rounds: int, steps: int, threads: int, with_torch: bool) -> None:
-    """Alternate lucidgrad and PyTorch steps ``rounds`` times; add both medians to ``table``."""
-    ours, theirs = [], []
+    """Alternate lucidgrad (eager and captured) and PyTorch steps ``rounds`` times; add the
+    medians to ``table``."""
+    eager, captured, theirs = [], [], []
     for _ in range(rounds):
-        ours.append(lenet_step_ms(steps))
+        eager.append(lenet_step_ms(steps))
+        captured.append(lenet_step_ms(steps, captured=True))
         if with_torch:
             theirs.append(_torch_step_ms()(threads, steps=steps))
-    workload = f"lenet step, {label}"
+    workload = f"lenet step, {label}, {threads} thread(s)"
     if theirs:
-        table.add(workload, f"torch, {threads} thread(s)", median(theirs) / 1e3, baseline=True)
-    table.add(workload, "lucidgrad", median(ours) / 1e3)
-    line = f"{label}: lucidgrad {median(ours):.2f} ms/step"
+        table.add(workload, "PyTorch eager", median(theirs) / 1e3, baseline=True)
+    table.add(workload, "lucidgrad eager", median(eager) / 1e3)
+    table.add(workload, "lucidgrad captured", median(captured) / 1e3)
+    line = f"{label}: lucidgrad {median(eager):.2f} ms/step eager, {median(captured):.2f} captured"
     if theirs:
-        line += (f", torch {median(theirs):.2f} ms/step, ratio {median(ours) / median(theirs):.2f}x"
-                 f" (rounds: ours {', '.join(f'{m:.2f}' for m in ours)};"
-                 f" torch {', '.join(f'{m:.2f}' for m in theirs)})")
+        line += (f"; torch {median(theirs):.2f} ms/step: ratios {median(eager) / median(theirs):.2f}x "
+                 f"and {median(captured) / median(theirs):.2f}x (rounds: eager "
+                 f"{', '.join(f'{m:.2f}' for m in eager)}; captured "
+                 f"{', '.join(f'{m:.2f}' for m in captured)}; torch "
+                 f"{', '.join(f'{m:.2f}' for m in theirs)})")
     print(line)
 
 
@@ -225,7 +238,8 @@ def main(argv=None) -> None:
     with_torch = not args.no_torch and optional_import("torch") is not None
     if with_torch:
         optional_import("torch").set_num_threads(args.threads)
-    print_header(f"LeNet-like training step (SGD), batch {BATCH_SIZE}, lucidgrad vs PyTorch CPU")
+    print_header(f"LeNet-like training step (SGD, momentum 0.9), batch {BATCH_SIZE}, lucidgrad vs "
+                 "PyTorch CPU")
     if with_torch:
         print(f"same weights and batch: loss and gradients agree with PyTorch to a relative "
               f"{check_against_torch():.1e}\n")

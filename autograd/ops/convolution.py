@@ -69,9 +69,14 @@ def _column_chunks(x_last, windows, groups):
     row_bytes = channels * windows.taps * row_length * x_last.itemsize
     step = max(1, _CHUNK_BYTES // row_bytes)
     per_group = channels // groups * windows.taps
+    # one block of memory for every chunk: it stays in cache from one chunk to the next
+    block = np.empty((min(step, windows.out[0]), groups, per_group, row_length),
+                     dtype=x_last.dtype, like=x_last)
     for lo in range(0, windows.out[0], step):
         hi = min(lo + step, windows.out[0])
-        yield (lo, hi), view[lo:hi].reshape(hi - lo, groups, per_group, row_length)
+        columns = block[:hi - lo]
+        np.copyto(columns.reshape(view[lo:hi].shape), view[lo:hi])
+        yield (lo, hi), columns
 
 
 def _rows(array_last, groups, rows):
@@ -108,8 +113,10 @@ def _conv_input_grad(g, w, windows, groups):
     padded = tuple(s + lo + hi for s, (lo, hi) in zip(windows.spatial, windows.padding))
     grad = np.zeros((groups * per_group_in,) + padded + (n,), dtype=np.result_type(g, w), like=g)
     tap_shape = (groups * per_group_in,) + windows.out + (n,)
-    for k, index in enumerate(windows.tap_slices(trailing=1)):
-        grad[index] += np.matmul(taps[k], g_last).reshape(tap_shape)
+    contribution = np.empty((groups, per_group_in, g_last.shape[-1]), dtype=grad.dtype, like=g)
+    for k, index in enumerate(windows.tap_slices(trailing=1)):  # one buffer for every tap
+        np.matmul(taps[k], g_last, out=contribution)
+        grad[index] += contribution.reshape(tap_shape)
     return _batch_first(grad[crop_index(windows.padding, lead=1, trailing=1)])
 
 
@@ -119,14 +126,18 @@ def _conv_weight_grad(x, g, windows, groups):
     ``g``; returns ``(C_out, C_in / groups, *kernel)``."""
     c_out = g.shape[1]
     g_last = _batch_last(g)
-    grad = 0
+    grad = None
     for rows, columns in _column_chunks(_batch_last(x), windows, groups):
         g_rows = _rows(g_last, groups, rows)
         if columns.shape[2] < 8 * g_rows.shape[2]:  # short windows: g @ columns^T as it is
-            grad = grad + np.matmul(g_rows, columns.swapaxes(-1, -2)).sum(axis=0)
+            part = np.matmul(g_rows, columns.swapaxes(-1, -2)).sum(axis=0)
         else:  # a tall im2col matrix: contract against a transposed copy of g (faster in BLAS)
             g_columns = g_rows.swapaxes(-1, -2).copy()
-            grad = grad + np.matmul(columns, g_columns).sum(axis=0).swapaxes(-1, -2)
+            part = np.matmul(columns, g_columns).sum(axis=0).swapaxes(-1, -2)
+        if grad is None:
+            grad = part.copy()
+        else:
+            grad += part
     return grad.reshape((c_out, x.shape[1] // groups) + windows.kernel)
 
 
