@@ -5,8 +5,8 @@ engine. The layers in ``nn.layers`` are thin wrappers that own the parameters an
 """
 import numpy as np
 
-import autograd
 from autograd import Tensor, affine, linear as _linear
+from autograd.randomness import dropout_mask
 
 from .losses import binary_cross_entropy_with_logits, cross_entropy
 
@@ -46,13 +46,7 @@ def dropout(x, rate, training=True, rng=None):
         x = Tensor(x)
     if not training or rate == 0:
         return x
-    rng = autograd.generator() if rng is None else rng
-    dtype = x.data.dtype
-    draw_dtype = dtype if dtype in (np.float32, np.float64) else np.float32
-    keep = rng.random(x.shape, dtype=draw_dtype) >= rate
-    mask = keep.astype(dtype)
-    mask *= 1.0 / (1.0 - rate)
-    return x * mask
+    return x * dropout_mask(x.shape, rate, x.data.dtype, rng)
 
 
 def batch_norm(x, gamma=None, beta=None, moving_mean=None, moving_variance=None, *, training=True,

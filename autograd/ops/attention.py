@@ -6,12 +6,15 @@ over the last two axes: ``q`` is (..., L, E), ``k`` (..., S, E), ``v`` (..., S, 
 axes broadcast (batch, heads). A boolean mask keeps the positions where it is True (as in
 PyTorch's ``scaled_dot_product_attention``); a floating mask is added to the scores. ``causal``
 lets query ``i`` see keys ``j <= i`` only (the mask is aligned to the top-left corner).
+With ``dropout`` p > 0 (training), each weight is zeroed with probability p and the survivors are
+scaled by 1 / (1 - p) before they multiply ``v``, as in PyTorch's ``dropout_p``.
 """
 import math
 
 import numpy as np
 
 from ..node import Node
+from ..randomness import dropout_mask
 from .elementwise import where
 from .linalg import matmul
 from .probability import softmax
@@ -63,10 +66,11 @@ def _check(q, k, v, mask):
 
 
 def scaled_dot_product_attention(q, k, v, mask=None, causal=False, scale=None,
-                                 return_weights=False):
+                                 return_weights=False, dropout=0.0, rng=None):
     """Attention of the queries ``q`` over the keys ``k`` and values ``v`` (see the module
-    docstring). ``scale`` defaults to ``1 / sqrt(E)``. Returns the output, or ``(output,
-    weights)`` with ``return_weights``."""
+    docstring). ``scale`` defaults to ``1 / sqrt(E)``. ``dropout`` masks come from ``rng``
+    (default: ``autograd.generator()``). Returns the output, or ``(output, weights)`` with
+    ``return_weights`` (the softmax weights, before dropout)."""
     mask = _check(q, k, v, mask)
     length, source_length, features = _shape(q)[-2], _shape(k)[-2], _shape(q)[-1]
     scale = 1.0 / math.sqrt(features) if scale is None else float(scale)
@@ -79,5 +83,8 @@ def scaled_dot_product_attention(q, k, v, mask=None, causal=False, scale=None,
         else:
             scores = scores + mask.astype(_shape_dtype(scores), copy=False)
     weights = softmax(scores, axis=-1)
-    out = matmul(weights, v)
+    kept = weights
+    if dropout:
+        kept = weights * dropout_mask(_shape(weights), dropout, _shape_dtype(weights), rng)
+    out = matmul(kept, v)
     return (out, weights) if return_weights else out

@@ -1,13 +1,19 @@
 """Layers: each a ``Module`` built from autograd ops only."""
 from .activations import ELU, GELU, LeakyReLU, ReLU, Sigmoid, Softmax, Softplus, Tanh
+from .attention import MultiHeadAttention, MultiheadAttention
 from .dense import Dense, Linear
 from .dropout import Dropout
+from .layer_norm import LayerNorm, LayerNormalization
 from .normalization import BatchNorm, BatchNorm1d, BatchNorm2d, BatchNorm3d, BatchNormalization
+from .positional import PositionalEmbedding
 from .reshaping import Flatten
+from .transformer import TransformerEncoderLayer
 
 __all__ = ["Dense", "Linear", "Dropout", "BatchNormalization", "BatchNorm", "BatchNorm1d",
            "BatchNorm2d", "BatchNorm3d", "Flatten", "ReLU", "LeakyReLU", "Sigmoid", "Tanh",
-           "Softmax", "GELU", "ELU", "Softplus"]
+           "Softmax", "GELU", "ELU", "Softplus", "LayerNorm", "LayerNormalization",
+           "MultiheadAttention", "MultiHeadAttention", "PositionalEmbedding",
+           "TransformerEncoderLayer"]
 from .conv import Conv1D, Conv1d, Conv2D, Conv2d, Conv3D, Conv3d, ConvND
 from .pooling import (AveragePooling1D, AveragePooling2D, AveragePooling3D, AvgPool1D, AvgPool1d,
                       AvgPool2D, AvgPool2d, AvgPool3D, AvgPool3d, AvgPoolND, GlobalAveragePooling,
