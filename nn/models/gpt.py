@@ -1,0 +1,147 @@
+"""A small GPT: a decoder-only Transformer that predicts the next token of a sequence.
+
+Tokens ``x_1 .. x_T`` (integer ids, ``T <= context_length``) become vectors, pass through
+``num_layers`` pre-norm Transformer blocks whose self-attention is causal (step ``t`` sees steps
+``1 .. t`` only), and come out as logits over the vocabulary for the token after each step::
+
+    h_0 = E[x_t] + P[t]                                  token and learned position embeddings
+    h_l = block_l(h_{l-1})                               pre-norm, causal (TransformerEncoderLayer)
+          a = h + attention(LayerNorm(h))                  attention: num_heads heads
+          h' = a + W_2 gelu(W_1 LayerNorm(a))              feed-forward: 4 * embed_dim units
+    logits_t = LayerNorm(h_L) W_head^T                   W_head = E when tie_weights
+
+Trained with the mean cross-entropy of every next token (``language_model_loss``), all ``T``
+positions of a window at once: the causal mask is what keeps position ``t`` from reading the
+answer. Initialization follows GPT-2: weights from N(0, 0.02), the two projections that write
+into the residual stream from N(0, 0.02 / sqrt(2 num_layers)), biases zero, layer norms one.
+
+The defaults are the CPU configuration of a well-known tiny-GPT project (4 layers, 4 heads,
+128-dimensional embeddings, a context of 64 characters).
+"""
+import math
+
+import numpy as np
+
+from autograd import Tensor, generator, take
+
+from ..containers import ModuleList
+from ..layers import Dropout, LayerNorm, Linear, PositionalEmbedding, TransformerEncoderLayer
+from ..losses import sparse_categorical_crossentropy
+from ..module import Parameter, register_layer
+from ..training import Model
+
+__all__ = ["GPT", "gpt", "language_model_loss", "token_array"]
+
+INIT_STD = 0.02
+
+
+def token_array(tokens, vocab_size, where):
+    """Token ids as an int64 array: integers, or floats that hold integers (as ``fit`` passes
+    them), all in ``[0, vocab_size)``."""
+    array = np.asarray(tokens.data if isinstance(tokens, Tensor) else tokens)
+    if not np.issubdtype(array.dtype, np.integer):
+        if not (np.issubdtype(array.dtype, np.floating) and np.all(array == np.round(array))):
+            raise TypeError(f"{where}: expected integer token ids, got dtype {array.dtype}")
+        array = array.astype(np.int64)
+    if array.size and (array.min() < 0 or array.max() >= vocab_size):
+        raise ValueError(f"{where}: token ids must lie in [0, {vocab_size}), got values from "
+                         f"{array.min()} to {array.max()} (input shape {array.shape})")
+    return array
+
+
+def language_model_loss(targets, logits):
+    """Mean cross-entropy, in nats per token, of the logits ``(N, T, V)`` for the next tokens
+    ``targets`` ``(N, T)`` (Keras argument order, so ``compile(loss=language_model_loss)``)."""
+    return sparse_categorical_crossentropy(targets, logits, from_logits=True)
+
+
+@register_layer
+class GPT(Model):
+    """A GPT for token ids ``(N, T)`` (or ``(T,)``), returning next-token logits ``(N, T,
+    vocab_size)`` (see the module docstring).
+
+    ``dropout`` applies to the embeddings, the attention weights and each block's two residual
+    branches in training. ``bias=False`` removes the biases of the linear layers and layer
+    norms; ``tie_weights`` shares the token embedding with the output projection.
+    """
+
+    def __init__(self, vocab_size, context_length=64, num_layers=4, num_heads=4, embed_dim=128,
+                 dropout=0.0, bias=True, tie_weights=True, dtype=np.float32, name=None):
+        super().__init__(name=name)
+        for what, value in (("vocab_size", vocab_size), ("context_length", context_length),
+                            ("num_layers", num_layers), ("num_heads", num_heads),
+                            ("embed_dim", embed_dim)):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise ValueError(f"GPT: {what} must be a positive integer, got {value!r}")
+        self.vocab_size, self.context_length = int(vocab_size), int(context_length)
+        self.num_layers, self.num_heads = int(num_layers), int(num_heads)
+        self.embed_dim, self.tie_weights = int(embed_dim), bool(tie_weights)
+        self.dtype = np.dtype(dtype)
+        self.token_embedding = Parameter(np.zeros((self.vocab_size, self.embed_dim), self.dtype))
+        self.position_embedding = PositionalEmbedding(self.context_length, self.embed_dim,
+                                                      dtype=self.dtype)
+        self.dropout = Dropout(dropout)
+        self.blocks = ModuleList(
+            TransformerEncoderLayer(self.embed_dim, self.num_heads, 4 * self.embed_dim, dropout,
+                                    activation="gelu", batch_first=True, norm_first=True,
+                                    bias=bias, dtype=self.dtype)
+            for _ in range(self.num_layers))
+        self.norm = LayerNorm(self.embed_dim, bias=bias, dtype=self.dtype)
+        self.head = Linear(self.embed_dim, self.vocab_size, bias=False, dtype=self.dtype)
+        if self.tie_weights:
+            self.head.weight = self.token_embedding
+        self._input_shape = (self.context_length,)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        """Draw the weights as GPT-2 does (see the module docstring), from
+        ``autograd.generator()``."""
+        rng = generator()
+        residual_std = INIT_STD / math.sqrt(2 * self.num_layers)
+        writers = {id(p) for block in self.blocks
+                   for p in (block.self_attn.out_proj.weight, block.linear2.weight)}
+        for module in self.modules():
+            if isinstance(module, LayerNorm):
+                module.weight.data[...] = 1
+            for name, p in module._parameters.items():
+                if name.endswith("bias"):
+                    p.data[...] = 0
+                elif not isinstance(module, LayerNorm):
+                    std = residual_std if id(p) in writers else INIT_STD
+                    p.data[...] = rng.normal(0.0, std, p.shape)
+
+    def forward(self, tokens):
+        tokens = token_array(tokens, self.vocab_size, f"GPT(vocab_size={self.vocab_size})")
+        if tokens.ndim not in (1, 2) or tokens.shape[-1] == 0:
+            raise ValueError(f"GPT: expected token ids of shape (batch, length) or (length,), got "
+                             f"shape {tokens.shape}")
+        if tokens.shape[-1] > self.context_length:
+            raise ValueError(f"GPT: a sequence of {tokens.shape[-1]} tokens (input shape "
+                             f"{tokens.shape}) is longer than the context of "
+                             f"{self.context_length} tokens")
+        x = self.dropout(self.position_embedding(take(self.token_embedding, tokens)))
+        for block in self.blocks:
+            x = block(x, is_causal=True)
+        return self.head(self.norm(x))
+
+    def get_config(self):
+        block = self.blocks[0]
+        return {"vocab_size": self.vocab_size, "context_length": self.context_length,
+                "num_layers": self.num_layers, "num_heads": self.num_heads,
+                "embed_dim": self.embed_dim, "dropout": self.dropout.rate,
+                "bias": block.linear1.bias is not None, "tie_weights": self.tie_weights,
+                "dtype": self.dtype.name, "name": self.name}
+
+    def extra_repr(self):
+        return (f"vocab_size={self.vocab_size}, context_length={self.context_length}, "
+                f"num_layers={self.num_layers}, num_heads={self.num_heads}, "
+                f"embed_dim={self.embed_dim}")
+
+
+def gpt(input_shape, num_classes, **options):
+    """The ``MODELS`` builder: a GPT over ``num_classes`` tokens with a context of
+    ``input_shape[0]`` tokens; ``options`` are ``GPT``'s keyword arguments (others are
+    ignored)."""
+    known = ("num_layers", "num_heads", "embed_dim", "dropout", "bias", "tie_weights")
+    settings = {key: value for key, value in options.items() if key in known}
+    return GPT(int(num_classes), int(input_shape[0]), **settings)
