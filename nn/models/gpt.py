@@ -63,10 +63,13 @@ class GPT(Model):
     ``dropout`` applies to the embeddings, the attention weights and each block's two residual
     branches in training. ``bias=False`` removes the biases of the linear layers and layer
     norms; ``tie_weights`` shares the token embedding with the output projection.
+    ``activation`` is the feed-forward nonlinearity: ``'gelu_tanh'`` (GPT-2's tanh form of the
+    GELU, the default), ``'gelu'`` (the exact erf form, slower here) or ``'relu'``.
     """
 
     def __init__(self, vocab_size, context_length=64, num_layers=4, num_heads=4, embed_dim=128,
-                 dropout=0.0, bias=True, tie_weights=True, dtype=np.float32, name=None):
+                 dropout=0.0, bias=True, tie_weights=True, activation="gelu_tanh",
+                 dtype=np.float32, name=None):
         super().__init__(name=name)
         for what, value in (("vocab_size", vocab_size), ("context_length", context_length),
                             ("num_layers", num_layers), ("num_heads", num_heads),
@@ -83,7 +86,7 @@ class GPT(Model):
         self.dropout = Dropout(dropout)
         self.blocks = ModuleList(
             TransformerEncoderLayer(self.embed_dim, self.num_heads, 4 * self.embed_dim, dropout,
-                                    activation="gelu", batch_first=True, norm_first=True,
+                                    activation=activation, batch_first=True, norm_first=True,
                                     bias=bias, dtype=self.dtype)
             for _ in range(self.num_layers))
         self.norm = LayerNorm(self.embed_dim, bias=bias, dtype=self.dtype)
@@ -130,7 +133,7 @@ class GPT(Model):
                 "num_layers": self.num_layers, "num_heads": self.num_heads,
                 "embed_dim": self.embed_dim, "dropout": self.dropout.rate,
                 "bias": block.linear1.bias is not None, "tie_weights": self.tie_weights,
-                "dtype": self.dtype.name, "name": self.name}
+                "activation": block.activation_name, "dtype": self.dtype.name, "name": self.name}
 
     def extra_repr(self):
         return (f"vocab_size={self.vocab_size}, context_length={self.context_length}, "
@@ -142,6 +145,7 @@ def gpt(input_shape, num_classes, **options):
     """The ``MODELS`` builder: a GPT over ``num_classes`` tokens with a context of
     ``input_shape[0]`` tokens; ``options`` are ``GPT``'s keyword arguments (others are
     ignored)."""
-    known = ("num_layers", "num_heads", "embed_dim", "dropout", "bias", "tie_weights")
+    known = ("num_layers", "num_heads", "embed_dim", "dropout", "bias", "tie_weights",
+             "activation")
     settings = {key: value for key, value in options.items() if key in known}
     return GPT(int(num_classes), int(input_shape[0]), **settings)
