@@ -269,9 +269,9 @@ def report(threads, found):
                      + ", ".join(f"{p} {parts[p] * 1e3:.1f}" for p in PARTS) + ");")
         if "memory_kib" in entry:
             line += " peak step memory " + ", ".join(
-                f"{name} {kib / 1024:.1f} MiB" for name, kib in entry["memory_kib"].items())
+                f"{name} {kib / 1024:.1f} MiB" for name, kib in entry["memory_kib"].items()) + ";"
         if entry.get("check") is not None:
-            line += f"; agrees with PyTorch to a relative {entry['check']:.1e}"
+            line += f" agrees with PyTorch to a relative {entry['check']:.1e}"
         print(line)
 
 

@@ -135,12 +135,23 @@ def elu(x, alpha=1.0):
 elu.defvjp(lambda g, ans, x, alpha=1.0: where(x > 0, g, g * (ans + alpha)))
 
 
+def _tanh_inner(x, square):
+    """tanh(sqrt(2 / pi) (x + c x^3)) from ``square`` = x * x, in a new array."""
+    t = square * _GELU_CUBIC
+    t += 1
+    t *= x
+    t *= _SQRT_2_OVER_PI
+    return np.tanh(t, out=t)
+
+
 @primitive
 def gelu(x, approximate="none"):
     """Gaussian error linear unit x * Phi(x); ``approximate='tanh'`` for the tanh formula
     0.5 x (1 + tanh(u)), u = sqrt(2 / pi) (x + 0.044715 x^3)."""
-    if approximate == "tanh":
-        out = np.tanh(_SQRT_2_OVER_PI * x * (1 + _GELU_CUBIC * x * x))
+    if approximate == "tanh":  # in place on one buffer: these arrays are large
+        if np.ndim(x) == 0:
+            return gelu(np.reshape(x, 1), approximate)[0]
+        out = _tanh_inner(x, x * x)
         out += 1
         out *= x
         out *= 0.5
@@ -158,14 +169,17 @@ def _gelu_derivative(x, approximate="none"):
         tanh:   0.5 (1 + t) + 0.5 x (1 - t^2) u',   t = tanh(u),  u' = sqrt(2 / pi) (1 + 3 c x^2)
     """
     if approximate == "tanh":
-        square = x * x
-        t = np.tanh(_SQRT_2_OVER_PI * x * (1 + _GELU_CUBIC * square))
-        out = square
+        if np.ndim(x) == 0:
+            return _gelu_derivative(np.reshape(x, 1), approximate)[0]
+        out = x * x
+        t = _tanh_inner(x, out)
         out *= 3 * _GELU_CUBIC * _SQRT_2_OVER_PI
         out += _SQRT_2_OVER_PI
         out *= x
         out *= 0.5
-        out *= 1 - t * t
+        one_minus = np.multiply(t, t)
+        np.subtract(1, one_minus, out=one_minus)
+        out *= one_minus
         t += 1
         t *= 0.5
         out += t
