@@ -13,12 +13,14 @@ The public names, by group (the README lists them the same way):
 * the ops themselves (``autograd.ops.__all__``) and the tensor factories (``tensor``, ``zeros``,
   ``randn``, ..., ``seed``, ``generator``);
 * errors: ``GraphReleasedError``, ``AnomalyError``, ``GradcheckError``;
+* running a step fast: ``capture`` records a step once and replays it as numpy calls;
 * drawing, loaded on first use: ``draw_graph``, ``render``, ``GraphvizNotFoundError``.
 
 ``autograd.testing`` (hypothesis strategies and ``check_gradients``) is imported on its own.
 """
 from . import ops
 from .anomaly import detect_anomaly
+from .capture import capture
 from .creation import (arange, eye, full, full_like, generator, ones, ones_like, rand, rand_like,
                        randn, randn_like, seed, tensor, zeros, zeros_like)
 from .engine import AnomalyError, GraphReleasedError
@@ -43,6 +45,7 @@ __all__ = [
     "tensor", "zeros", "ones", "full", "arange", "eye", "rand", "randn", "zeros_like",
     "ones_like", "full_like", "rand_like", "randn_like", "seed", "generator",
     "GraphReleasedError", "AnomalyError", "GradcheckError",
+    "capture",
     *_DRAWING,
     *ops.__all__,
 ]

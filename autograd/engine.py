@@ -152,9 +152,13 @@ def _walk(roots, root_grads, retain_graph, create_graph, inputs):
         if op is None:
             continue
 
+        if node._saves_arrays and node._serial != _Switch.writes:
+            node._check_saved()  # something a tensor op holds was written since it was recorded
         operands, needs, params = node._inputs, node._needs, node._params
         # Under create_graph the VJPs run on the graph objects, so they record the gradient's graph.
         ans, args = (node, operands) if create_graph else (node.data, node._args)
+        if _Switch.capture is not None:  # name the VJP's numpy calls in a captured step
+            _Switch.capture.label = f"{op.name} backward"
         if len(needs) == 1 and op.vjp_all is None:
             # One operand to differentiate, the usual case, inlined (in a long scalar chain the
             # call through op.backward costs a third of the walk).
@@ -163,6 +167,8 @@ def _walk(roots, root_grads, retain_graph, create_graph, inputs):
         else:
             operand_grads = op.backward(grad, ans, args, needs, params)
         if not retain_graph:
+            if node._saves_arrays:
+                node._release_saved()
             node._args = node._params = None
         for i, operand_grad in zip(needs, operand_grads):
             if anomaly:
@@ -187,6 +193,11 @@ def _run_hooks(hooks, grad):
     for hook in hooks:
         replaced = hook(grad)
         if replaced is not None:
+            if getattr(replaced, "shape", ()) != getattr(grad, "shape", ()):
+                raise RuntimeError(f"hook {getattr(hook, '__name__', hook)!r} returned a gradient "
+                                   f"of shape {getattr(replaced, 'shape', ())} for a gradient of "
+                                   f"shape {getattr(grad, 'shape', ())}; a hook may change the "
+                                   "values of a gradient, not its shape")
             grad = replaced
     return grad
 

@@ -65,7 +65,7 @@ def _watch(arg):
     if isinstance(arg, numbers.Real) and not isinstance(arg, bool):
         return Value(float(arg))
     array = np.asarray(arg)
-    if not np.issubdtype(array.dtype, np.inexact):
+    if not np.issubdtype(array.dtype, np.floating):
         array = array.astype(np.float64)
     return Tensor(array, requires_grad=True)
 

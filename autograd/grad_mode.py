@@ -11,6 +11,8 @@ class _Switch:
     enabled = True
     anomaly = False
     scope = None  # dotted path of the module whose forward is running (for graph drawings)
+    writes = 0  # serial of the last in-place write into an array a recorded op holds (``saved``)
+    capture = None  # the recorder while a step is being captured (``autograd.capture``)
 
 
 def is_grad_enabled():

@@ -16,6 +16,7 @@ gradient. The gradient API that both engines share (``backward``, ``retain_grad`
 """
 import os
 import traceback
+import warnings
 
 from .engine import run_backward
 from .grad_mode import _Switch
@@ -69,18 +70,22 @@ class Node:
     operands' raw data and ``_params`` the non-differentiable keyword arguments; ``_scope`` is the
     module path that was running when the op was recorded (see ``grad_mode.scope``). ``_walk``,
     ``_pending`` and ``_gradacc`` are scratch space for the backward walk (see ``engine``).
-    Subclasses add ``data``, ``grad``, ``requires_grad`` and ``name``.
+    Subclasses add ``data``, ``grad``, ``requires_grad`` and ``name``, and keep ``_inputs`` and
+    ``_args`` as they like (``_store`` writes them): ``Tensor`` as two tuples, ``Value`` in slots
+    of its own, so that a scalar op is one Python object for the cycle collector to walk.
     """
 
-    __slots__ = ("_op", "_inputs", "_args", "_needs", "_params", "_trace", "_hooks",
-                 "_retains_grad", "_walk", "_pending", "_gradacc", "_scope")
+    __slots__ = ("_op", "_needs", "_params", "_trace", "_hooks", "_retains_grad", "_walk",
+                 "_pending", "_gradacc", "_scope")
+    _saves_arrays = False  # Tensor: saved arrays are read-only until released (``autograd.saved``)
 
     def _init_leaf(self, requires_grad, name):
         """Fill in the slots of a new leaf (for subclass constructors)."""
         self.requires_grad = requires_grad
         self.grad = None
         self.name = name
-        self._op = self._inputs = self._args = self._needs = self._params = self._trace = None
+        self._op = self._needs = self._params = self._trace = None
+        self._store(None, None)
         self._hooks = ()
         self._retains_grad = False
         self._walk = 0
@@ -102,12 +107,14 @@ class Node:
         out._scope = _Switch.scope
         if needs and _Switch.enabled:
             out.requires_grad = True
-            out._op, out._inputs, out._args, out._needs = op, operands, args, needs
+            out._op, out._needs = op, needs
             out._params = params or None
             out._trace = _creation_trace() if _Switch.anomaly else None
+            out._store(operands, args)
         else:
             out.requires_grad = False
-            out._op = out._inputs = out._args = out._needs = out._params = out._trace = None
+            out._op = out._needs = out._params = out._trace = None
+            out._store(None, None)
         return out
 
     # ------------------------------------------------------------------ the record, read-only
@@ -158,6 +165,12 @@ class Node:
             raise RuntimeError(f"backward() on a {type(self).__name__} that does not require "
                                "grad (no input required grad, or it was computed under no_grad())")
         seed = self._seed(grad, "backward", create_graph)
+        if create_graph:
+            warnings.warn(
+                "backward(create_graph=True) stores in each leaf's .grad a graph that refers back "
+                "to the leaf: a reference cycle, which only Python's cycle collector frees. Prefer "
+                "autograd.gradients(..., create_graph=True), which returns the gradients instead; "
+                "or set the .grad of the leaves to None when done.", stacklevel=2)
         run_backward([self], [seed], retain_graph=retain_graph, create_graph=create_graph)
 
     def retain_grad(self):

@@ -26,6 +26,7 @@ import functools
 
 import numpy as np
 
+from .grad_mode import _Switch
 from .node import Node, Op
 
 __all__ = ["primitive", "primitive_vjp_all", "nondifferentiable", "raw"]
@@ -59,6 +60,9 @@ def _op_function(op):
     forward = op.forward
 
     def call(*operands, **params):
+        if _Switch.capture is not None:  # a step is being captured: see ``autograd.capture``
+            _Switch.capture.label = op.name
+            operands = tuple(_Switch.capture.trace_operand(x) for x in operands)
         if len(operands) == 1:  # the common cases are spelled out: this is the hottest code
             x = operands[0]
             if not isinstance(x, Node):

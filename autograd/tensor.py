@@ -7,7 +7,7 @@ PyTorch; numpy arrays keep their dtype and are wrapped without a copy.
 """
 import numpy as np
 
-from . import ops
+from . import ops, saved
 from .math_methods import MathMethods
 from .node import Node
 from .ops.indexing import normalize_index
@@ -21,16 +21,24 @@ def _as_array(data, dtype):
     if isinstance(data, (np.ndarray, np.generic)):
         array = np.asarray(data, dtype=dtype)
     else:
-        array = np.asarray(data, dtype=dtype)
+        try:
+            array = np.asarray(data, dtype=dtype)
+        except ValueError as error:  # ragged nested lists, strings that are not numbers
+            raise ValueError(f"Tensor: cannot make an array of {type(data).__name__} data: {error}") from None
         if dtype is None and array.dtype == np.float64:
             array = array.astype(np.float32)
-    if array.dtype == object:
-        raise TypeError(f"Tensor: cannot hold {type(data).__name__} data (object dtype)")
+    if array.dtype.kind not in "biufc":
+        raise TypeError(f"Tensor: cannot hold {type(data).__name__} data (dtype {array.dtype}); "
+                        "a tensor holds numbers or booleans")
     return array
 
 
 def _check_differentiable(dtype, where):
-    if not np.issubdtype(dtype, np.inexact):
+    if np.issubdtype(dtype, np.complexfloating):
+        raise TypeError(f"{where}: complex tensors cannot require grad (complex gradients follow "
+                        f"no single convention; differentiate the real and imaginary parts as "
+                        f"real tensors), got dtype {dtype}")
+    if not np.issubdtype(dtype, np.floating):
         raise TypeError(f"{where}: only floating-point tensors can require grad, got dtype {dtype}")
 
 
@@ -52,9 +60,11 @@ class Tensor(Node, MathMethods):
     method is an op of ``autograd.ops``.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "name", "__weakref__")
+    __slots__ = ("data", "grad", "requires_grad", "name", "_inputs", "_args", "_serial",
+                 "_froze_output", "__weakref__")
     __array_priority__ = 1000  # numpy defers mixed operators to Tensor
     _scalar = False  # ops run their numpy forward on Tensors (see ``autograd.primitive``)
+    _saves_arrays = True  # a recorded op's saved arrays are read-only (see ``autograd.saved``)
 
     def __init__(self, data, requires_grad=False, dtype=None, name=None):
         self.data = _as_array(data, dtype)
@@ -67,8 +77,25 @@ class Tensor(Node, MathMethods):
     def _result(data, op, operands, args, needs, params=None):
         # numpy returns scalars for 0-d results; a Tensor always holds an array. Subclasses
         # (nn's Parameter) produce plain Tensors.
-        return _node_result(Tensor, data if type(data) is np.ndarray else np.asarray(data),
-                            op, operands, args, needs, params)
+        out = _node_result(Tensor, data if isinstance(data, np.ndarray) else np.asarray(data),
+                           op, operands, args, needs, params)
+        if out._op is not None:
+            saved.hold(out)
+        return out
+
+    _check_saved = saved.check_unchanged
+    _release_saved = saved.release
+
+    def __del__(self):
+        # A recorded op dropped before any backward pass lets go of the arrays it saved.
+        try:
+            if self._args is not None and self._op is not None:
+                saved.release(self)
+        except AttributeError:  # a tensor whose constructor raised has no record to release
+            pass
+
+    def _store(self, operands, args):
+        self._inputs, self._args = operands, args
 
     @staticmethod
     def _constant_result(data):
@@ -211,9 +238,10 @@ class Tensor(Node, MathMethods):
         return ops.getitem(self, normalize_index(index))
 
     def __setitem__(self, index, value):
-        if self.requires_grad or self._op is not None:
-            raise RuntimeError("in-place assignment into a tensor that is part of a graph would "
-                               "corrupt its gradients; build a new tensor (e.g. with where) instead")
+        if self.requires_grad or self._op is not None or not self.data.flags.writeable:
+            raise RuntimeError("in-place assignment into a tensor that is part of a graph (or "
+                               "saved by one for its backward pass) would corrupt its gradients; "
+                               "build a new tensor (e.g. with where) instead")
         self.data[normalize_index(index)] = value.data if isinstance(value, Tensor) else value
 
     # ------------------------------------------------------------------ array methods
@@ -302,8 +330,8 @@ def _seed_gradient(output, grad, where):
     array = np.asarray(grad)
     if array.shape != output.shape:
         raise ValueError(f"{where}: grad has shape {array.shape} but the output has shape {output.shape}")
-    if not np.issubdtype(array.dtype, np.number):
-        raise TypeError(f"{where}: grad must be numeric, got dtype {array.dtype}")
+    if not np.issubdtype(array.dtype, np.number) or np.issubdtype(array.dtype, np.complexfloating):
+        raise TypeError(f"{where}: grad must be real and numeric, got dtype {array.dtype}")
     return array.astype(output.dtype, copy=False)
 
 

@@ -33,6 +33,8 @@ def _dot_vjp(g, ans, args, needs):
     return [g * args[i + half if i < half else i - half] for i in needs]
 
 
+_UNARY, _MANY, _RELEASED = object(), object(), object()  # markers of the compact record
+
 _SUM = Op("sum", vjp_all=_sum_vjp)
 _DOT = Op("dot", vjp_all=_dot_vjp)
 
@@ -55,7 +57,7 @@ class Value(Node, MathMethods):
     operations require grad when any operand does, unless recorded under ``no_grad()``.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "name", "__weakref__")
+    __slots__ = ("data", "grad", "requires_grad", "name", "_x", "_y", "_xv", "_yv", "__weakref__")
     _scalar = True  # ops run their float forward on Values (see ``autograd.primitive``)
     shape = ()
     ndim = 0
@@ -66,6 +68,40 @@ class Value(Node, MathMethods):
             raise TypeError(f"Value(data) needs a real number, got {type(data).__name__}")
         self.data = number
         self._init_leaf(bool(requires_grad), name)
+
+    # ------------------------------------------------------------------ the record, compact
+    # A scalar op keeps its operands (``_x``, ``_y``) and their values (``_xv``, ``_yv``) in
+    # slots rather than in two tuples: a million-op chain is then a million objects, not three
+    # million, for Python's cycle collector to walk. ``_y`` is ``_UNARY`` for one operand and
+    # ``_MANY`` for Value.sum and Value.dot, whose operand and value tuples go in ``_x``, ``_xv``.
+
+    def _store(self, operands, args):
+        if operands is None:
+            self._x = self._y = self._xv = self._yv = None
+        elif len(operands) == 2:
+            (self._x, self._y), (self._xv, self._yv) = operands, args
+        elif len(operands) == 1:
+            self._x, self._xv, self._y = operands[0], args[0], _UNARY
+        else:
+            self._x, self._xv, self._y = operands, args, _MANY
+
+    @property
+    def _inputs(self):
+        y = self._y
+        if self._op is None:
+            return None
+        return (self._x,) if y is _UNARY else self._x if y is _MANY else (self._x, y)
+
+    @property
+    def _args(self):
+        xv, y = self._xv, self._y
+        if self._op is None or xv is _RELEASED:
+            return None
+        return (xv,) if y is _UNARY else xv if y is _MANY else (xv, self._yv)
+
+    @_args.setter
+    def _args(self, value):  # the engine frees the record by setting it to None
+        self._xv = self._yv = _RELEASED
 
     # ------------------------------------------------------------------ engine hooks
     @classmethod

@@ -1,8 +1,10 @@
 """Reference trainers for the seed MNIST recipe, to compare lucidgrad's own training against.
 
 The recipe: Dense(784->512, relu), Dense(512->10, softmax), categorical cross-entropy, RMSprop
-(lr=1e-3, rho=0.9, eps=1e-7), Glorot-uniform kernels, zero biases, batch 128, float32, a fresh
-shuffle every epoch. Two implementations of exactly that math:
+(lr=1e-3, rho=0.9, eps=1e-7, eps outside the square root as in torch.optim.RMSprop and
+nn.optim.RMSprop; `lucidgrad train` compiles Keras's, eps inside, see the PyTorch section),
+Glorot-uniform kernels, zero biases, batch 128, float32, a fresh shuffle every epoch. Two
+implementations of exactly that math:
 
 * `numpy_floor_epoch`: hand-written numpy, as fast as numpy allows ("the floor"),
 * `torch_epoch`: PyTorch CPU eager with nn.Linear and torch.optim.RMSprop.
@@ -338,8 +340,9 @@ def matmul_only_epoch_seconds(n: int, batch_size: int = BATCH_SIZE, repeat: int 
 # --------------------------------------------------------------------------- PyTorch
 #
 # RMSprop epsilon placement: torch.optim.RMSprop computes w -= lr * g / (sqrt(v) + eps), eps
-# outside the square root, which is exactly the recipe's update (and tf.keras 2.x's without
-# momentum), so the two implementations agree to float32 rounding. Keras 3 instead divides by
+# outside the square root, which is exactly the floor's update (and tf.keras 2.x's without
+# momentum, and nn.optim.RMSprop's), so the implementations agree to float32 rounding. Keras 3
+# (and lucidgrad's optimizer='rmsprop', as the seed recipe compiles it) instead divides by
 # sqrt(v + eps), eps inside the root: its denominator never drops below sqrt(1e-7) ~ 3e-4, so it
 # takes noticeably smaller steps wherever v is below about 1e-6. torch calls rho "alpha".
 
@@ -476,7 +479,8 @@ def main(argv=None) -> None:
     x, y_onehot = preprocess(train_images, train_labels)
     x_test, _ = preprocess(test_images, test_labels)
     data = (x, y_onehot, x_test, test_labels)
-    print(f"train {len(x)} images, test {len(x_test)}, {args.epochs} epochs\n")
+    epochs = f"{args.epochs} epoch" + "s" * (args.epochs != 1)
+    print(f"train {len(x)} images, test {len(x_test)}, {epochs}\n")
 
     table = Table()
     workload = f"mnist epoch ({len(x)} images)"

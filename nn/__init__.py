@@ -10,10 +10,11 @@ import numpy as _np
 
 import autograd as _autograd
 
-from . import data, functional, initializers, layers, losses, regularizers
+from . import data, functional, init, initializers, layers, losses, regularizers
 from .containers import ModuleList, Sequential
 from .layers import *  # noqa: F401,F403
 from .module import Module, Parameter, layer_from_config, layer_to_config, register_layer
+from .naming import clear_session
 from .training import Model
 
 
@@ -30,11 +31,15 @@ def __getattr__(name):
     import importlib
     if name == "optim":
         return importlib.import_module(".optim", __name__)
-    if name in ("load_model", "save_model"):
+    if name in ("load_model", "save_model", "ModelFileError"):
         return getattr(importlib.import_module(".serialization", __name__), name)
+    if name in ("save", "load"):  # one-call state dicts, as torch.save / torch.load
+        return getattr(importlib.import_module(".checkpoint", __name__), name)
     raise AttributeError(f"module 'nn' has no attribute {name!r}")
 
 
-__all__ = ["Module", "Parameter", "Sequential", "ModuleList", "Model", "seed", "data", "functional",
+__all__ = ["Module", "Parameter", "Sequential", "ModuleList", "Model", "seed", "clear_session",
+           "data", "functional", "init",
            "initializers", "layers", "losses", "optim", "regularizers", "register_layer",
-           "layer_from_config", "layer_to_config", "load_model", "save_model"] + layers.__all__
+           "layer_from_config", "layer_to_config", "load_model", "save_model", "ModelFileError",
+           "save", "load"] + layers.__all__

@@ -1,6 +1,6 @@
 """``plot_model``: a Keras-style diagram of a model's layers, one box per layer.
 
-Each box shows the layer's name and class, its settings (``784 -> 512, activation=relu``), its
+Each box shows the layer's name and class (``dense (Dense)``, as in ``summary``), its settings (``784 -> 512, activation=relu``), its
 output shape (batch axis ``None``) and its parameter count; arrows follow the data between layers.
 Output shapes and arrows come from running one zero sample through the model in inference mode
 while each direct child notes what it received and returned, so models written PyTorch-style (any
@@ -16,7 +16,7 @@ from autograd.viz.labels import escape, html_label
 
 from .containers import Sequential
 from .module import Module
-from .training.summary import count_parameters, find_input_shape
+from .training.summary import count_parameters, find_input_shape, layer_label
 
 __all__ = ["plot_model"]
 
@@ -60,7 +60,7 @@ def plot_model(model, input_shape=None, *, rankdir="TB", show_shapes=True, show_
     for number, (name, module) in enumerate(rows):
         trainable, frozen = count_parameters(module)
         graph.node(f"layer{number}",
-                   _box(_layer_title(name, module), module.extra_repr(), shapes.get(name, "?"),
+                   _box(layer_label(name, module), module.extra_repr(), shapes.get(name, "?"),
                         trainable + frozen, show_shapes, show_params, HEADER_FILL))
     ids = {name: f"layer{number}" for number, (name, _) in enumerate(rows)}
     ids[INPUT] = INPUT
@@ -116,18 +116,14 @@ def _trace_layers(model, rows, shape):
     x = Tensor(np.zeros((1,) + shape, dtype=dtype), requires_grad=True)  # so every op records
     producer[id(x)] = INPUT
     wrapped = [(name, m) for name, m in rows if m is not model and "forward" not in m.__dict__]
-    modes = [(m, m.training) for m in model.modules()]
     for name, module in wrapped:
         module.__dict__["forward"] = recording(name, module)
     try:
-        model.eval()
-        with enable_grad():
+        with model.mode(False), enable_grad():
             out = model(x)
     finally:
         for _, module in wrapped:
             module.__dict__.pop("forward", None)
-        for module, mode in modes:
-            module.__dict__["training"] = mode
     if len(rows) == 1 and rows[0][1] is model:
         shapes[""] = _batch_shape(_shape_of(out))
         edges[INPUT, ""] = None
@@ -174,11 +170,6 @@ def _batch_shape(shape):
     if isinstance(shape, list):
         return "[" + ", ".join(str(_batch_shape(s)) for s in shape) + "]"
     return (None,) + tuple(shape[1:]) if shape else ()
-
-
-def _layer_title(name, module):
-    kind = type(module).__name__
-    return f"{name}: {kind}" if name else kind
 
 
 def _box(title, settings, output_shape, parameters, show_shapes, show_params, fill):

@@ -3,7 +3,8 @@
 Children are registered under the names "0", "1", ..., so parameters read ``0.kernel``,
 ``1.bias`` and so on, and op scopes name the layer that recorded them.
 """
-from .module import Module, layer_from_config, layer_to_config, register_layer
+from .module import (Module, layer_from_config, layer_to_config, register_layer,
+                     weight_shapes_from_config)
 from .training.model import Model
 
 __all__ = ["Sequential", "ModuleList"]
@@ -30,17 +31,27 @@ class Sequential(Model):
     is built as soon as it is added (by running a batch of zeros), so all parameters exist before
     training starts. Supports ``len``, iteration and indexing (a slice gives a new ``Sequential``
     sharing the layers, whose ops keep the scope labels of this model).
+
+    Layers are registered under their positions (parameters read ``0.kernel``, as in PyTorch)
+    and carry Keras names (``dense``, ``dense_1``, ... unless given ``name=``), which must be
+    unique within the model; the model itself is ``sequential``, ``sequential_1``, ...
     """
 
     def __init__(self, *layers, name=None):
-        super().__init__()
-        self.name = name
+        super().__init__(name=name)
         self._layer_list = []
         for layer in _layer_args(layers, "Sequential"):
             self._append(layer)
         self._build_if_shape_known()
 
     def _append(self, layer):
+        for other in self._layer_list:
+            if other.name == layer.name and other is not layer:
+                raise ValueError(
+                    f"Sequential {self.name!r}: layer names must be unique, and {layer.name!r} is "
+                    f"already the name of layer {self._layer_list.index(other)} "
+                    f"({type(other).__name__}); pass another name= to the "
+                    f"{type(layer).__name__}")
         self.add_module(str(len(self._layer_list)), layer)
         self._layer_list.append(layer)
 
@@ -95,8 +106,38 @@ class Sequential(Model):
 
     @classmethod
     def from_config(cls, config):
-        layers = [layer_from_config(c) for c in config.get("layers", [])]
-        return cls(layers, name=config.get("name"))
+        """Rebuild the model from ``get_config()``'s dict. Nothing is built: layers whose config
+        gives their sizes are created with their weights, lazily built ones wait for the first
+        batch (or ``build``), as after the original model was made."""
+        layers = [layer_from_config(c) for c in _layer_configs(config)]
+        model = cls(name=config.get("name"))
+        for layer in layers:
+            model._append(layer)
+        return model
+
+    @classmethod
+    def weight_shapes_from_config(cls, config):
+        shapes = {}
+        for index, layer in enumerate(_layer_configs(config)):
+            try:
+                own = weight_shapes_from_config(layer)
+            except (TypeError, ValueError) as error:  # say which layer
+                raise ValueError(f"layers[{index}]: {error}") from None
+            if own is None:
+                return None
+            shapes.update((f"{index}.{name}", shape) for name, shape in own.items())
+        return shapes
+
+
+def _layer_configs(config):
+    """The list of layer descriptions in a ``Sequential`` config, checked."""
+    layers = config.get("layers", [])
+    if not isinstance(layers, list):
+        raise ValueError(f"Sequential: the config's layers must be a list of layer descriptions, "
+                         f"got {type(layers).__name__}")
+    if not isinstance(config.get("name"), (str, type(None))):
+        raise ValueError(f"Sequential: name must be a string or None, got {config.get('name')!r}")
+    return layers
 
 
 class ModuleList(Module):

@@ -19,93 +19,56 @@ underlying distribution, whose standard deviation is first divided by 0.87962566
 standard deviation of a unit normal truncated to [-2, 2]) so the samples end up with exactly the
 standard deviation above, and no sample lies beyond 2 * std / 0.8796...
 
+Beyond that family: ``truncated_normal`` (``TruncatedNormal(mean, stddev)``), ``variance_scaling``
+(``VarianceScaling(scale, mode, distribution)``), ``orthogonal`` (``Orthogonal(gain)``, for
+recurrent kernels), ``identity`` (``Identity(gain)``), ``constant``, ``random_uniform``,
+``random_normal``, ``zeros`` and ``ones``. Every one is available by name (snake or CamelCase) and
+as an object, and ``serialize`` turns it into JSON for model files.
+
+The distributions themselves live in ``nn._init_arrays``, shared with the PyTorch-style ``nn.init``.
 ``rng`` defaults to ``autograd.generator()``, so ``autograd.seed(n)`` makes initialization
 reproducible.
 """
-import math
-
 import numpy as np
 
-import autograd
+from . import _init_arrays as arrays
+from ._init_arrays import TRUNCATED_NORMAL_STD, compute_fans
 
 __all__ = ["compute_fans", "glorot_uniform", "glorot_normal", "he_uniform", "he_normal",
            "lecun_uniform", "lecun_normal", "zeros", "ones", "constant", "random_uniform",
-           "random_normal", "Constant", "RandomUniform", "RandomNormal", "get", "serialize"]
-
-TRUNCATED_NORMAL_STD = 0.87962566103423978  # std of N(0, 1) truncated to [-2, 2]
-
-
-def compute_fans(shape, channels_last=True):
-    """``(fan_in, fan_out)`` of a kernel of ``shape`` (see the module docstring for layouts)."""
-    shape = tuple(int(n) for n in shape)
-    if len(shape) == 0:
-        return 1, 1
-    if len(shape) == 1:
-        return shape[0], shape[0]
-    if len(shape) == 2:
-        return (shape[0], shape[1]) if channels_last else (shape[1], shape[0])
-    if channels_last:
-        receptive = math.prod(shape[:-2])
-        return shape[-2] * receptive, shape[-1] * receptive
-    receptive = math.prod(shape[2:])
-    return shape[1] * receptive, shape[0] * receptive
-
-
-def _rng(rng):
-    return autograd.generator() if rng is None else rng
-
-
-def _uniform(limit, shape, dtype, rng):
-    return _rng(rng).uniform(-limit, limit, size=tuple(shape)).astype(dtype, copy=False)
-
-
-def _truncated_normal(std, shape, dtype, rng):
-    """Normal samples with final standard deviation ``std``, none beyond two underlying stds."""
-    rng = _rng(rng)
-    scale = std / TRUNCATED_NORMAL_STD
-    shape = tuple(shape)
-    out = rng.standard_normal(size=shape)
-    bad = np.abs(out) > 2
-    while bad.any():  # resample the tails (about 4.6% of draws each round)
-        out[bad] = rng.standard_normal(size=int(bad.sum()))
-        bad = np.abs(out) > 2
-    return (out * scale).astype(dtype, copy=False)
+           "random_normal", "truncated_normal", "variance_scaling", "orthogonal", "identity",
+           "Constant", "RandomUniform", "RandomNormal", "TruncatedNormal", "VarianceScaling",
+           "Orthogonal", "Identity", "TRUNCATED_NORMAL_STD", "get", "serialize"]
 
 
 def glorot_uniform(shape, dtype=np.float32, rng=None):
     """Glorot (Xavier) uniform: U(-l, l) with l = sqrt(6 / (fan_in + fan_out))."""
-    fan_in, fan_out = compute_fans(shape)
-    return _uniform(math.sqrt(6.0 / (fan_in + fan_out)), shape, dtype, rng)
+    return arrays.variance_scaling(shape, 1.0, "fan_avg", "uniform", dtype, rng)
 
 
 def glorot_normal(shape, dtype=np.float32, rng=None):
     """Glorot (Xavier) normal: truncated normal with std sqrt(2 / (fan_in + fan_out))."""
-    fan_in, fan_out = compute_fans(shape)
-    return _truncated_normal(math.sqrt(2.0 / (fan_in + fan_out)), shape, dtype, rng)
+    return arrays.variance_scaling(shape, 1.0, "fan_avg", "truncated_normal", dtype, rng)
 
 
 def he_uniform(shape, dtype=np.float32, rng=None):
     """He (Kaiming) uniform: U(-l, l) with l = sqrt(6 / fan_in)."""
-    fan_in, _ = compute_fans(shape)
-    return _uniform(math.sqrt(6.0 / fan_in), shape, dtype, rng)
+    return arrays.variance_scaling(shape, 2.0, "fan_in", "uniform", dtype, rng)
 
 
 def he_normal(shape, dtype=np.float32, rng=None):
     """He (Kaiming) normal: truncated normal with std sqrt(2 / fan_in)."""
-    fan_in, _ = compute_fans(shape)
-    return _truncated_normal(math.sqrt(2.0 / fan_in), shape, dtype, rng)
+    return arrays.variance_scaling(shape, 2.0, "fan_in", "truncated_normal", dtype, rng)
 
 
 def lecun_uniform(shape, dtype=np.float32, rng=None):
     """LeCun uniform: U(-l, l) with l = sqrt(3 / fan_in)."""
-    fan_in, _ = compute_fans(shape)
-    return _uniform(math.sqrt(3.0 / fan_in), shape, dtype, rng)
+    return arrays.variance_scaling(shape, 1.0, "fan_in", "uniform", dtype, rng)
 
 
 def lecun_normal(shape, dtype=np.float32, rng=None):
     """LeCun normal: truncated normal with std sqrt(1 / fan_in)."""
-    fan_in, _ = compute_fans(shape)
-    return _truncated_normal(math.sqrt(1.0 / fan_in), shape, dtype, rng)
+    return arrays.variance_scaling(shape, 1.0, "fan_in", "truncated_normal", dtype, rng)
 
 
 def zeros(shape, dtype=np.float32, rng=None):
@@ -141,7 +104,7 @@ class RandomUniform:
         self.minval, self.maxval = float(minval), float(maxval)
 
     def __call__(self, shape, dtype=np.float32, rng=None):
-        return _rng(rng).uniform(self.minval, self.maxval, size=tuple(shape)).astype(dtype, copy=False)
+        return arrays.uniform(shape, self.minval, self.maxval, dtype, rng)
 
     def get_config(self):
         """Constructor arguments."""
@@ -157,16 +120,85 @@ class RandomNormal:
         self.mean, self.stddev = float(mean), float(stddev)
 
     def __call__(self, shape, dtype=np.float32, rng=None):
-        return _rng(rng).normal(self.mean, self.stddev, size=tuple(shape)).astype(dtype, copy=False)
+        return arrays.normal(shape, self.mean, self.stddev, dtype, rng)
 
     def get_config(self):
         """Constructor arguments."""
         return {"mean": self.mean, "stddev": self.stddev}
 
 
+class TruncatedNormal:
+    """Initializer drawing from N(mean, stddev^2), redrawing values more than two ``stddev`` from
+    the mean (so the samples' std is about 0.88 * stddev, as in Keras)."""
+
+    def __init__(self, mean=0.0, stddev=0.05):
+        if not stddev > 0:
+            raise ValueError(f"TruncatedNormal: stddev must be > 0, got {stddev}")
+        self.mean, self.stddev = float(mean), float(stddev)
+
+    def __call__(self, shape, dtype=np.float32, rng=None):
+        low, high = self.mean - 2 * self.stddev, self.mean + 2 * self.stddev
+        return arrays.truncated_normal(shape, self.mean, self.stddev, low, high, dtype, rng)
+
+    def get_config(self):
+        """Constructor arguments."""
+        return {"mean": self.mean, "stddev": self.stddev}
+
+
+class VarianceScaling:
+    """Initializer with variance ``scale / n``, ``n`` the fan_in, fan_out or their mean (``mode``),
+    from a 'truncated_normal', 'untruncated_normal' or 'uniform' ``distribution``: the family the
+    Glorot, He and LeCun initializers belong to (see the module docstring)."""
+
+    def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal"):
+        arrays.check_variance_scaling(scale, mode, distribution, "VarianceScaling")
+        self.scale, self.mode, self.distribution = float(scale), mode, distribution
+
+    def __call__(self, shape, dtype=np.float32, rng=None):
+        return arrays.variance_scaling(shape, self.scale, self.mode, self.distribution, dtype, rng)
+
+    def get_config(self):
+        """Constructor arguments."""
+        return {"scale": self.scale, "mode": self.mode, "distribution": self.distribution}
+
+
+class Orthogonal:
+    """Initializer giving a random (semi-)orthogonal matrix times ``gain`` (Saxe et al., 2014),
+    the usual choice for recurrent kernels. A kernel of more than two dimensions is read as the
+    matrix ``(prod(shape[:-1]), shape[-1])``; of its rows and columns, the fewer are orthonormal."""
+
+    def __init__(self, gain=1.0):
+        self.gain = float(gain)
+
+    def __call__(self, shape, dtype=np.float32, rng=None):
+        return arrays.orthogonal(shape, self.gain, dtype, rng)
+
+    def get_config(self):
+        """Constructor arguments."""
+        return {"gain": self.gain}
+
+
+class Identity:
+    """Initializer giving ``gain`` times the identity matrix (2-D kernels only)."""
+
+    def __init__(self, gain=1.0):
+        self.gain = float(gain)
+
+    def __call__(self, shape, dtype=np.float32, rng=None):
+        return arrays.identity(shape, self.gain, dtype)
+
+    def get_config(self):
+        """Constructor arguments."""
+        return {"gain": self.gain}
+
+
 constant = Constant
 random_uniform = RandomUniform
 random_normal = RandomNormal
+truncated_normal = TruncatedNormal
+variance_scaling = VarianceScaling
+orthogonal = Orthogonal
+identity = Identity
 
 _BY_NAME = {
     "glorot_uniform": glorot_uniform, "glorot_normal": glorot_normal,
@@ -176,7 +208,9 @@ _BY_NAME = {
     "lecun_uniform": lecun_uniform, "lecun_normal": lecun_normal,
     "zeros": zeros, "ones": ones,
 }
-_CLASSES = {"constant": Constant, "random_uniform": RandomUniform, "random_normal": RandomNormal}
+_CLASSES = {"constant": Constant, "random_uniform": RandomUniform, "random_normal": RandomNormal,
+            "truncated_normal": TruncatedNormal, "variance_scaling": VarianceScaling,
+            "orthogonal": Orthogonal, "identity": Identity}
 _CAMEL = {"".join(part.title() for part in name.split("_")): name for name in {**_BY_NAME, **_CLASSES}}
 
 
@@ -186,8 +220,8 @@ def _canonical(name):
 
 def get(identifier):
     """An initializer from a name ('glorot_uniform', 'GlorotUniform', 'he_normal', 'zeros',
-    'constant', ...), a ``{'class_name', 'config'}`` dict (see ``serialize``) or a callable
-    (returned as is)."""
+    'constant', 'orthogonal', ...), a ``{'class_name', 'config'}`` dict (see ``serialize``) or a
+    callable (returned as is)."""
     if callable(identifier):
         return identifier
     if isinstance(identifier, dict):

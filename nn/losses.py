@@ -26,6 +26,7 @@ import numpy as np
 
 import autograd
 from autograd import Tensor, clip, log, log_softmax, relu, softmax_cross_entropy, softplus
+from autograd.capture import asarray
 
 __all__ = ["EPSILON", "Loss", "mean_squared_error", "mean_absolute_error", "huber",
            "binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy",
@@ -59,7 +60,7 @@ def _as_target(y_true, y_pred, where):
         if y_true.data.dtype != dtype:
             y_true = y_true.astype(dtype)
     else:
-        y_true = np.asarray(y_true, dtype=dtype)
+        y_true = asarray(y_true, dtype)
     true_shape, pred_shape = y_true.shape, y_pred.shape
     if true_shape == pred_shape:
         return y_true
@@ -104,8 +105,7 @@ def _input_of(y_pred, op):
     """The operand of ``op`` that produced ``y_pred`` over its last axis, or None."""
     if y_pred.op is not op:
         return None
-    params = y_pred._params  # the op's keyword arguments (softmax's axis)
-    axis = params.get("axis", -1) if params else -1
+    axis = y_pred.params.get("axis", -1)  # the op's keyword arguments: softmax's axis
     if y_pred.ndim and axis % y_pred.ndim != y_pred.ndim - 1:
         return None
     return y_pred.inputs[0]
@@ -189,7 +189,7 @@ def _categorical(y_true, y_pred, from_logits, reduction):
 def _one_hot_labels(labels, y_pred, where):
     """Integer class labels (shape ``y_pred.shape[:-1]``, a trailing 1 allowed) as one-hot rows
     in the predictions' dtype."""
-    labels = labels.data if isinstance(labels, Tensor) else np.asarray(labels)
+    labels = asarray(labels)
     classes = y_pred.shape[-1] if y_pred.ndim else 0
     if labels.shape == y_pred.shape[:-1] + (1,) and y_pred.ndim:
         labels = labels.reshape(y_pred.shape[:-1])
@@ -200,12 +200,10 @@ def _one_hot_labels(labels, y_pred, where):
         if not (np.issubdtype(labels.dtype, np.floating) and np.all(labels == np.round(labels))):
             raise TypeError(f"{where}: labels must be integer class indices, got dtype {labels.dtype}")
         labels = labels.astype(np.int64)
-    if labels.size and (labels.min() < 0 or labels.max() >= classes):
-        raise ValueError(f"{where}: labels must lie in [0, {classes}), got values from "
-                         f"{labels.min()} to {labels.max()}")
-    one_hot = np.zeros(labels.shape + (classes,), dtype=y_pred.data.dtype)
-    np.put_along_axis(one_hot, labels[..., None], 1, axis=-1)
-    return one_hot
+    try:
+        return autograd.one_hot(labels, classes, dtype=y_pred.data.dtype)
+    except ValueError as error:
+        raise ValueError(f"{where}: {error}") from None
 
 
 def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, reduction="mean"):
@@ -224,7 +222,7 @@ def cross_entropy(logits, target, reduction="mean"):
     logits = _as_prediction(logits, "cross_entropy")
     if logits.ndim != 2:
         raise ValueError(f"cross_entropy: logits must be (batch, classes), got shape {logits.shape}")
-    target_array = target.data if isinstance(target, Tensor) else np.asarray(target)
+    target_array = asarray(target)
     if target_array.shape == logits.shape and np.issubdtype(target_array.dtype, np.floating):
         probabilities = _as_target(target, logits, "cross_entropy")
     else:
@@ -277,9 +275,13 @@ mae = mean_absolute_error
 
 # ---------------------------------------------------------------------- classes
 class Loss:
-    """A configured loss: ``loss(y_true, y_pred)`` calls ``fn`` with the stored options."""
+    """A configured loss: ``loss(y_true, y_pred)`` calls ``fn`` with the stored options.
+
+    ``prediction_first`` tells the argument order: False for Keras's ``loss(y_true, y_pred)``,
+    True for PyTorch's ``loss(input, target)`` (``fit`` passes the arguments accordingly)."""
 
     fn = None
+    prediction_first = False
 
     def __init__(self, reduction="mean", **options):
         _check_reduction(reduction, type(self).__name__)
@@ -357,6 +359,8 @@ MulticlassHinge = CategoricalHinge
 
 class _TorchStyleLoss(Loss):
     """PyTorch argument order: ``loss(input, target)``."""
+
+    prediction_first = True
 
     def __call__(self, input, target):
         return type(self).fn(input, target, reduction=self.reduction, **self.options)

@@ -14,14 +14,20 @@ its ``scope``, which graph drawings use to cluster nodes by module.
 A module can be described as JSON (``get_config`` + the class name, see ``layer_to_config``) and
 rebuilt from it (``layer_from_config``) for every class decorated with ``register_layer``.
 """
+import contextlib
 import inspect
+from collections.abc import Mapping
 
 import numpy as np
 
 from autograd import Tensor, no_grad, scope
+from autograd.saved import writable
+
+from .naming import reserve, restoring_names, to_snake_case, unique_name
+from .validation import sample_shape, short_repr
 
 __all__ = ["Parameter", "Module", "register_layer", "layer_from_config", "layer_to_config",
-           "LoadResult"]
+           "weight_shapes_from_config", "LoadResult"]
 
 
 class Parameter(Tensor):
@@ -69,7 +75,8 @@ class Module:
 
     Subclasses must call ``super().__init__()`` before assigning parameters, buffers or child
     modules. ``training`` (set recursively by ``train()`` / ``eval()``) switches layers such as
-    ``Dropout`` and ``BatchNorm`` between their training and inference behaviour.
+    ``Dropout`` and ``BatchNorm`` between their training and inference behaviour. ``name`` is
+    the one given, or a Keras-style automatic one (``dense``, ``dense_1``, ...; ``nn.naming``).
     """
 
     _local_name = ""  # the attribute name under which the parent registered this module
@@ -82,7 +89,11 @@ class Module:
         d["_buffers"] = {}
         d["_modules"] = {}
         d["training"] = True
-        d["name"] = name
+        if name is None:
+            name = unique_name(to_snake_case(type(self).__name__))
+        elif not isinstance(name, str) or not name:
+            raise TypeError(f"{type(self).__name__}: name must be a non-empty string, got {name!r}")
+        d["name"] = name  # Keras-style: given, or automatic (dense, dense_1, ...; see nn.naming)
 
     # ------------------------------------------------------------------ running
     def forward(self, *args, **kwargs):
@@ -101,7 +112,8 @@ class Module:
         ``None`` entries count as 1) by running a batch of zeros through the module in inference
         mode, without recording a graph. Returns the output shape (``None`` for the batch axis
         when it was given as ``None``)."""
-        shape = tuple(input_shape)
+        shape = sample_shape(input_shape, "input_shape", f"{type(self).__name__}.build",
+                             allow_unknown=True, batch_axis=True)
         zeros = np.zeros(tuple(1 if n is None else int(n) for n in shape), dtype=dtype)
         modes = [(m, m.training) for m in self.modules()]
         self.eval()
@@ -261,6 +273,19 @@ class Module:
         """Set inference mode (``train(False)``); returns self."""
         return self.train(False)
 
+    @contextlib.contextmanager
+    def mode(self, training):
+        """Context manager: the whole tree in training (True) or inference (False) mode inside
+        the block; on the way out every module gets back the mode it had before (modules may
+        differ, e.g. a frozen batch norm kept in eval mode inside a training model)."""
+        before = [(module, module.training) for module in self.modules()]
+        self.train(training)
+        try:
+            yield self
+        finally:
+            for module, training_before in before:
+                module.__dict__["training"] = training_before
+
     def zero_grad(self):
         """Forget the gradient of every parameter (``.grad = None``)."""
         for p in self.parameters():
@@ -282,6 +307,60 @@ class Module:
             return Tensor(np.zeros((), dtype=np.float32 if first is None else first[1].dtype))
         return total
 
+    # ------------------------------------------------------------------ Keras-style weights
+    def _weight_arrays(self):
+        """``(dotted name, array)`` in Keras's order: module by module (tree order), each
+        module's parameters, then its buffers (a Dense: kernel, bias; a BatchNormalization:
+        gamma, beta, moving mean, moving variance)."""
+        seen = set()
+        for path, module in self.named_modules():
+            own = [(name, p.data) for name, p in module._parameters.items()]
+            own += list(module._buffers.items())
+            for name, array in own:
+                if id(array) not in seen:
+                    seen.add(id(array))
+                    yield (f"{path}.{name}" if path else name), array
+
+    def get_weights(self):
+        """Copies of every parameter and buffer as a list of numpy arrays, in Keras's order
+        (module by module: parameters, then buffers), as ``keras.Model.get_weights``."""
+        return [array.copy() for _, array in self._weight_arrays()]
+
+    def set_weights(self, weights):
+        """Copy the arrays of ``weights`` (a list in ``get_weights`` order) into the parameters
+        and buffers, in place. Their number and shapes must match and their values be finite
+        real numbers (as for ``load_state_dict``); nothing changes otherwise."""
+        targets = list(self._weight_arrays())
+        where = f"{type(self).__name__} {self.name!r}.set_weights"
+        if isinstance(weights, (str, bytes, dict)) or not hasattr(weights, "__len__"):
+            raise TypeError(f"{where}: expected a list of arrays, got {type(weights).__name__}")
+        if len(weights) != len(targets):
+            raise ValueError(f"{where}: expected {len(targets)} arrays ("
+                             + ", ".join(name for name, _ in targets) + f"), got {len(weights)}")
+        arrays = []
+        for (name, target), value in zip(targets, weights):
+            array = np.asarray(value.data if isinstance(value, Tensor) else value)
+            if array.shape != target.shape:
+                raise ValueError(f"{where}: {name} has shape {target.shape}, the array given "
+                                 f"for it has shape {array.shape}")
+            converted, problem = _loadable(array, target)
+            if problem is not None:
+                error = TypeError if problem.startswith("dtype") else ValueError
+                raise error(f"{where}: {name} needs finite numbers: {problem}")
+            arrays.append(converted)
+        for (_, target), array in zip(targets, arrays):
+            with writable(target):  # arrays a graph saved are read-only until then
+                target[...] = array
+
+    def count_params(self):
+        """The number of scalars in all parameters and buffers (Keras's ``count_params``:
+        trainable and non-trainable). The module must be built."""
+        if not all(m.built for m in self.modules()):
+            raise ValueError(f"{type(self).__name__} {self.name!r}.count_params: the layer is not "
+                             "built yet (its weight shapes wait for the first input); call "
+                             "build(input_shape) or run a batch through it first")
+        return sum(array.size for _, array in self._weight_arrays())
+
     # ------------------------------------------------------------------ saving and loading
     def state_dict(self):
         """A dict of dotted name -> numpy array (a copy) for every parameter and buffer."""
@@ -293,32 +372,47 @@ class Module:
         """Copy the arrays in ``state`` (dotted name -> array) into the parameters and buffers,
         in place (optimizers holding the parameters keep working).
 
-        Shapes must match. With ``strict`` every name must match too; otherwise the missing and
-        unexpected names are returned as ``LoadResult(missing_keys, unexpected_keys)``. Nothing is
-        changed when an error is raised.
+        Every entry is checked before anything is written: shapes must match, values must be
+        real numbers that the target's dtype can hold without changing kind (no strings,
+        objects, booleans or complex numbers; floats do not go into integer buffers), and
+        floating-point values must be finite after the conversion. With ``strict`` every name
+        must match too; otherwise the missing and unexpected names are returned as
+        ``LoadResult(missing_keys, unexpected_keys)``. Nothing is changed when an error is
+        raised.
         """
+        if not isinstance(state, Mapping):
+            raise TypeError(f"load_state_dict into {type(self).__name__}: expected a dict of "
+                            f"name -> array, got {type(state).__name__}")
         targets = {name: p.data for name, p in self.named_parameters()}
         targets.update(self.named_buffers())
         missing = [name for name in targets if name not in state]
         unexpected = [name for name in state if name not in targets]
-        mismatched = []
+        mismatched, unusable, arrays = [], [], {}
         for name, target in targets.items():
-            if name in state and np.shape(state[name]) != target.shape:
-                mismatched.append(f"{name}: expected shape {target.shape}, got {np.shape(state[name])}")
+            if name not in state:
+                continue
+            array, problem = _loadable(state[name], target)
+            if problem is not None:
+                (mismatched if problem.startswith("expected shape") else unusable).append(
+                    f"{name}: {problem}")
+            else:
+                arrays[name] = array
         problems = []
         if strict and missing:
             problems.append("missing: " + ", ".join(missing))
         if strict and unexpected:
-            problems.append("unexpected: " + ", ".join(unexpected))
+            problems.append("unexpected: " + ", ".join(map(str, unexpected)))
         if mismatched:
             problems.append("shape mismatch: " + "; ".join(mismatched))
+        if unusable:
+            problems.append("unusable values: " + "; ".join(unusable))
         if problems:
             hint = ("" if self.built else " (the module is not built yet: run a batch through it "
                     "or call build(input_shape) first)")
             raise ValueError(f"load_state_dict into {type(self).__name__}: " + " | ".join(problems) + hint)
-        for name, target in targets.items():
-            if name in state:
-                target[...] = np.asarray(state[name])
+        for name, array in arrays.items():
+            with writable(targets[name]):  # arrays a graph saved are read-only until then
+                targets[name][...] = array
         return LoadResult(missing, unexpected)
 
     # ------------------------------------------------------------------ description
@@ -338,6 +432,18 @@ class Module:
         """Build the module from the dict ``get_config`` returned."""
         return cls(**config)
 
+    @classmethod
+    def weight_shapes_from_config(cls, config):
+        """The shapes of the parameters and buffers a module built from ``config`` owns once
+        built, by dotted name, found without creating any: ``{'kernel': (784, 512), 'bias':
+        (512,)}``, ``{}`` when it owns none. A size that waits for the first input (a lazily
+        built layer) is None. Raises as the constructor does for a config it refuses.
+
+        Returns None when the class cannot tell, the default for classes that do not override
+        it. ``load_model`` compares these shapes with a file's arrays before building anything.
+        """
+        return None
+
     def extra_repr(self):
         """The text inside the parentheses of this module's ``repr`` line."""
         return ""
@@ -351,6 +457,25 @@ class Module:
             body = repr(child).replace("\n", "\n  ")
             lines.append(f"  ({name}): {body}")
         return "\n".join(lines) + "\n)"
+
+
+def _loadable(value, target):
+    """``(value converted to target's dtype, None)``, or ``(None, why it cannot be loaded)``."""
+    if isinstance(value, Tensor):
+        value = value.data
+    try:
+        array = np.asarray(value)
+    except (TypeError, ValueError) as error:
+        return None, f"cannot be read as an array ({error})"
+    if array.shape != target.shape:
+        return None, f"expected shape {target.shape}, got {array.shape}"
+    if array.dtype.kind not in "fiu" or not np.can_cast(array.dtype, target.dtype, "same_kind"):
+        return None, f"dtype {array.dtype} cannot be stored in this {target.dtype} array"
+    with np.errstate(over="ignore", invalid="ignore"):
+        array = array.astype(target.dtype, copy=True)
+    if array.dtype.kind == "f" and not np.isfinite(array).all():
+        return None, f"holds NaN or infinite values (as {target.dtype})"
+    return array, None
 
 
 def _buffer_array(value, where):
@@ -375,21 +500,53 @@ def register_layer(cls):
 
 
 def layer_to_config(layer):
-    """``{'class_name': ..., 'config': layer.get_config()}`` for a registered layer class."""
+    """``{'class_name': ..., 'config': layer.get_config(), 'name': layer.name}`` for a registered
+    layer class (``name`` saves the layer's name also for classes whose config has none)."""
     name = type(layer).__name__
     if _LAYER_CLASSES.get(name) is not type(layer):
         raise ValueError(f"layer_to_config: {name} is not registered; decorate the class with "
                          "nn.module.register_layer to save it as JSON")
-    return {"class_name": name, "config": layer.get_config()}
+    return {"class_name": name, "config": layer.get_config(), "name": layer.name}
 
 
 def layer_from_config(config):
-    """Rebuild a layer from ``{'class_name': ..., 'config': {...}}`` (see ``layer_to_config``)."""
-    if not isinstance(config, dict) or "class_name" not in config:
-        raise ValueError(f"layer_from_config: expected a dict with 'class_name' and 'config', got {config!r}")
+    """Rebuild a layer from ``{'class_name': ..., 'config': {...}, 'name': ...}`` (see
+    ``layer_to_config``); the saved name is restored, and automatic names made later skip it."""
+    cls, arguments = _described_class(config)
+    saved_name = config.get("name") or arguments.get("name")
+    if not saved_name:  # a file from before layers had names: they get automatic ones
+        return cls.from_config(arguments)
+    if not isinstance(saved_name, str):
+        raise ValueError(f"layer_from_config: the name of a {config['class_name']} must be a "
+                         f"string, got {short_repr(saved_name)}")
+    with restoring_names():
+        layer = cls.from_config(arguments)
+    layer.name = saved_name
+    reserve(saved_name)  # layers made after loading get names of their own
+    return layer
+
+
+def weight_shapes_from_config(config):
+    """``weight_shapes_from_config`` of the layer ``{'class_name': ..., 'config': {...}}``
+    describes (None when its class cannot tell), without building it."""
+    cls, arguments = _described_class(config)
+    return cls.weight_shapes_from_config(arguments)
+
+
+def _described_class(config):
+    """The registered class and the constructor arguments of a layer description."""
+    if not isinstance(config, dict) or not isinstance(config.get("class_name"), str):
+        raise ValueError(f"layer_from_config: expected a dict with 'class_name' and 'config', "
+                         f"got {short_repr(config)}")
     name = config["class_name"]
     cls = _LAYER_CLASSES.get(name)
     if cls is None:
-        raise ValueError(f"layer_from_config: unknown layer class {name!r}; registered: "
+        raise ValueError(f"layer_from_config: unknown layer class {short_repr(name)}; registered: "
                          f"{sorted(_LAYER_CLASSES)}")
-    return cls.from_config(dict(config.get("config") or {}))
+    arguments = config.get("config")
+    if arguments is None:
+        arguments = {}
+    if not isinstance(arguments, dict) or not all(isinstance(key, str) for key in arguments):
+        raise ValueError(f"layer_from_config: the config of a {name} must be a dict of "
+                         f"argument names, got {short_repr(arguments)}")
+    return cls, dict(arguments)

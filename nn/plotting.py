@@ -1,4 +1,5 @@
-"""Learning curves: the loss and every metric per epoch, training and validation, as a PNG.
+"""Learning curves: the loss and every metric per epoch, training and validation (and the test
+result, when given), as a PNG.
 
 matplotlib is imported on first use and drawn with its ``Agg`` canvas directly (no ``pyplot``,
 no display needed, no global figure state). The image is written atomically.
@@ -11,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Mapping, Sequence
 
-__all__ = ["plot_learning_curves"]
+__all__ = ["plot_learning_curves", "learning_curve_figure"]
 
 
 def _curves(history) -> dict[str, Sequence[float]]:
@@ -23,24 +24,30 @@ def _curves(history) -> dict[str, Sequence[float]]:
     return {name: list(series) for name, series in values.items()}
 
 
-def plot_learning_curves(history, path: str | os.PathLike, title: str | None = None) -> Path:
-    """Draw one panel per quantity (loss first, then each metric), training and ``val_`` curves
-    together, and save the figure as a PNG at ``path``. Returns the path.
+_AXIS_LABELS = {"loss": "loss", "lr": "learning rate", "acc": "accuracy"}
 
-    ``history`` is a ``History`` or its ``.history`` dict. The learning rate (``lr``), when
-    logged, gets its own panel.
+
+def learning_curve_figure(history, title: str | None = None, test_results=None):
+    """A matplotlib ``Figure`` with one panel per quantity (loss first, then each metric, the
+    learning rate ``lr`` last), training and ``val_`` curves together.
+
+    Axes are labelled (epoch; the quantity), the ticks are whole epochs, and each curve's last
+    value is written next to it, so even a one-epoch run (single points) reads clearly.
+    ``test_results`` (a dict such as ``{'loss': 0.07, 'accuracy': 0.98}``, or ``evaluate``'s
+    ``return_dict=True`` result) marks the test value of each quantity after the last epoch.
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
-
-    from .serialization import atomic_path
+    from matplotlib.ticker import MaxNLocator
 
     curves = _curves(history)
+    tests = dict(test_results or {})
     names = [n for n in curves if not n.startswith("val_")]
     names += [n[4:] for n in curves if n.startswith("val_") and n[4:] not in curves]
     names.sort(key=lambda n: (n != "loss", n == "lr"))
-    if not names:
+    if not names or not any(curves.values()):
         raise ValueError("plot_learning_curves: the history is empty; train for an epoch first")
+    epochs = max(len(series) for series in curves.values())
 
     figure = Figure(figsize=(5.0 * len(names), 4.0), dpi=100)
     FigureCanvasAgg(figure)
@@ -49,17 +56,44 @@ def plot_learning_curves(history, path: str | os.PathLike, title: str | None = N
         for key, label, style in ((name, "training", "o-"), (f"val_{name}", "validation", "s--")):
             series = curves.get(key)
             if series:
-                epochs = range(1, len(series) + 1)
-                axis.plot(epochs, series, style, label=label, markersize=4)
+                line, = axis.plot(range(1, len(series) + 1), series, style, label=label,
+                                  markersize=5)
+                _note(axis, len(series), series[-1], line.get_color())
+        if name in tests:  # the legend gives its value
+            axis.plot([epochs], [tests[name]], "*", color="black", markersize=12,
+                      label=f"test: {_short(tests[name])}")
         axis.set_title(name)
         axis.set_xlabel("epoch")
+        axis.set_ylabel(_AXIS_LABELS.get(name, name.replace("_", " ")))
+        axis.set_xlim(0.5, epochs + 0.5)  # room around the points, even a single epoch's
+        axis.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
+        axis.margins(y=0.15)  # room for the values written above the last points
         axis.grid(True, alpha=0.3)
         axis.legend()
-        axis.xaxis.get_major_locator().set_params(integer=True)
     if title:
         figure.suptitle(title)
     figure.tight_layout()
+    return figure
 
+
+def _short(value: float) -> str:
+    return f"{value:.4g}"
+
+
+def _note(axis, x, y, color):
+    """Write ``y`` just above the point (x, y)."""
+    axis.annotate(_short(y), (x, y), textcoords="offset points", xytext=(0, 7), ha="center",
+                  fontsize=8, color=color)
+
+
+def plot_learning_curves(history, path: str | os.PathLike, title: str | None = None,
+                         test_results=None) -> Path:
+    """Draw ``learning_curve_figure(history, title, test_results)`` and save it as a PNG at
+    ``path`` (atomically). ``history`` is a ``History`` or its ``.history`` dict. Returns the
+    path."""
+    from .files import atomic_path
+
+    figure = learning_curve_figure(history, title, test_results)
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
     target = Path(path)

@@ -5,29 +5,36 @@ A file holds numeric arrays plus one JSON header, stored as a string array (neve
     __lucidgrad__        JSON: format, kind ('model' or 'weights'), version, the weight names,
                          the sample input shape and, for a model, its architecture
                          (``layer_to_config``), compile settings and optimizer configuration
+                         (the fields are listed in ``nn.model_header``)
     weights/<name>       every parameter and buffer, by dotted name (``0.kernel``, ...)
     optimizer/<key>      with ``include_optimizer``: the optimizer's state arrays
 
 Every file is written to a temporary file in the target's directory and then renamed over the
-target, so a crash never leaves a half-written file. Reading refuses anything that is not such a
-file with a ``ModelFileError`` that says what is wrong: not an archive, truncated or corrupt,
-pickled objects, missing header, or weights whose names or shapes do not fit the model.
+target, so a crash never leaves a half-written file.
+
+Reading trusts nothing in the file. The archive is read within bounds (``nn.npz_archive``), the
+header is checked field by field (``nn.model_header``), and the weight shapes the architecture
+implies (``Module.weight_shapes_from_config``) are compared with the stored arrays before any
+layer is built, so a header cannot make the loader allocate much more than the file's size.
+Weights are checked in full (names, shapes, finite real numbers) before the first is assigned.
+Every problem is a ``ModelFileError`` that names the file and says what is wrong: not an
+archive, truncated or corrupt, pickled objects, a missing or malformed header field, or weights
+whose names or shapes do not fit the model.
 """
 
 from __future__ import annotations
 
-import contextlib
-import json
+import math
 import os
-import tempfile
 import warnings
-import zipfile
-from pathlib import Path
-from typing import Iterator, Mapping
+from typing import Mapping
 
 import numpy as np
 
-from .module import Module, layer_from_config, layer_to_config
+from .files import atomic_path
+from .model_header import FORMAT, HEADER, VERSION, header_entry, read_header
+from .module import Module, layer_from_config, layer_to_config, weight_shapes_from_config
+from .npz_archive import ModelFileError, load_state, save_state
 
 __all__ = [
     "ModelFileError",
@@ -40,130 +47,11 @@ __all__ = [
     "atomic_path",
 ]
 
-FORMAT = "lucidgrad"
-VERSION = 1
-HEADER = "__lucidgrad__"
 WEIGHTS_PREFIX = "weights/"
 OPTIMIZER_PREFIX = "optimizer/"
-
-
-class ModelFileError(ValueError):
-    """A file that cannot be read as a lucidgrad model or weights file, or does not fit."""
-
-
-# ---------------------------------------------------------------------- atomic files
-@contextlib.contextmanager
-def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
-    """Yield a temporary path in ``path``'s directory; on success rename it onto ``path``.
-
-    If the block raises, the temporary file is removed and ``path`` is left as it was.
-    """
-    target = Path(path)
-    directory = target.parent if str(target.parent) else Path(".")
-    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
-    os.close(fd)
-    temporary = Path(name)
-    try:
-        yield temporary
-        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes it private; use normal rights
-        os.replace(temporary, target)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-# ---------------------------------------------------------------------- plain array files
-def save_state(path: str | os.PathLike, arrays: Mapping[str, object]) -> None:
-    """Write ``arrays`` (name -> numeric array, number or string) to an ``.npz`` file, atomically.
-
-    Object arrays are refused (they would need pickle). The file is written exactly at ``path``
-    (no ``.npz`` suffix is added).
-    """
-    entries = {}
-    for name, value in arrays.items():
-        if not isinstance(name, str) or not name:
-            raise TypeError(f"save_state: entry names must be non-empty strings, got {name!r}")
-        array = np.asarray(value)
-        if array.dtype.hasobject:
-            raise TypeError(
-                f"save_state: entry {name!r} holds Python objects ({type(value).__name__}); only "
-                "numeric, boolean and string arrays can be saved without pickle"
-            )
-        entries[name] = array
-    with atomic_path(path) as temporary:
-        with open(temporary, "wb") as handle:
-            np.savez(handle, **entries)
-            handle.flush()
-            os.fsync(handle.fileno())
-
-
-def load_state(path: str | os.PathLike) -> dict[str, np.ndarray]:
-    """Read every entry of an ``.npz`` file into memory, without ever unpickling.
-
-    Raises ``FileNotFoundError`` for a missing file and ``ModelFileError`` for a file that is not
-    a readable ``.npz`` archive (not a zip, truncated, corrupt, or holding pickled objects).
-    """
-    path = os.fspath(path)
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"no such file: {path}")
-    try:
-        archive = np.load(path, allow_pickle=False)
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as error:
-        raise ModelFileError(f"{path} is not an .npz archive (or is truncated): {error}") from None
-    if not isinstance(archive, np.lib.npyio.NpzFile):
-        raise ModelFileError(f"{path} holds a single .npy array, not an .npz archive")
-    entries = {}
-    with archive:
-        for name in archive.files:
-            try:
-                entries[name] = archive[name]
-            except ValueError as error:
-                if "allow_pickle" in str(error) or "Object arrays" in str(error):
-                    raise ModelFileError(
-                        f"{path}: entry {name!r} holds pickled Python objects, which are never "
-                        "loaded (they could run arbitrary code)"
-                    ) from None
-                raise ModelFileError(f"{path}: entry {name!r} is unreadable: {error}") from None
-            except (OSError, EOFError, zipfile.BadZipFile, zipfile.LargeZipFile) as error:
-                raise ModelFileError(
-                    f"{path}: entry {name!r} is corrupt or truncated: {error}"
-                ) from None
-    return entries
-
-
-# ---------------------------------------------------------------------- headers
-def _header_entry(header: dict) -> np.ndarray:
-    return np.array(json.dumps(header, sort_keys=True))
-
-
-def _read_header(path, entries: Mapping[str, np.ndarray], kinds: tuple[str, ...]) -> dict:
-    raw = entries.get(HEADER)
-    if raw is None:
-        raise ModelFileError(
-            f"{path} is not a lucidgrad file: it has no {HEADER!r} entry (entries: "
-            f"{', '.join(sorted(entries)[:8]) or 'none'})"
-        )
-    try:
-        header = json.loads(str(raw.reshape(())) if raw.dtype.kind == "U" else "")
-    except (ValueError, TypeError) as error:
-        raise ModelFileError(f"{path}: the {HEADER!r} entry is not valid JSON ({error})") from None
-    if not isinstance(header, dict) or header.get("format") != FORMAT:
-        raise ModelFileError(f"{path} is not a lucidgrad file: its header has no format={FORMAT!r}")
-    if header.get("version") != VERSION:
-        raise ModelFileError(
-            f"{path}: file format version {header.get('version')!r} is not supported (this "
-            f"lucidgrad reads version {VERSION})"
-        )
-    if header.get("kind") not in kinds:
-        wanted = " or ".join(repr(k) for k in kinds)
-        raise ModelFileError(f"{path} is a lucidgrad {header.get('kind')!r} file, expected {wanted}")
-    return header
+# what a layer's constructor or a loss / optimizer factory raises for a config it refuses
+_REFUSED = (TypeError, ValueError, KeyError, AttributeError, IndexError, OverflowError,
+            RecursionError, ZeroDivisionError)
 
 
 def _weights_of(path, entries: Mapping[str, np.ndarray], header: dict) -> dict[str, np.ndarray]:
@@ -172,8 +60,7 @@ def _weights_of(path, entries: Mapping[str, np.ndarray], header: dict) -> dict[s
         for name, array in entries.items()
         if name.startswith(WEIGHTS_PREFIX)
     }
-    listed = header.get("weights", [])
-    absent = [name for name in listed if name not in weights]
+    absent = [name for name in header["weights"] if name not in weights]
     if absent:
         raise ModelFileError(f"{path}: the header lists weights that are missing: {absent}")
     return weights
@@ -196,7 +83,7 @@ def save_weights(model: Module, path: str | os.PathLike) -> None:
         "input_shape": _input_shape_of(model),
         "model_class": type(model).__name__,
     }
-    entries = {HEADER: _header_entry(header)}
+    entries = {HEADER: header_entry(header)}
     entries.update((WEIGHTS_PREFIX + name, array) for name, array in state.items())
     save_state(path, entries)
 
@@ -205,25 +92,46 @@ def load_weights(model: Module, path: str | os.PathLike) -> None:
     """Load the weights in ``path`` (from ``save_weights`` or ``save_model``) into ``model``.
 
     Every name must match and every shape must agree; otherwise ``ModelFileError`` lists the
-    missing, unexpected and mismatched entries (expected vs found) and nothing is changed.
+    missing, unexpected and mismatched entries (expected vs found) and no weight is changed.
+    A model that is not built yet is built for the file's input shape first (and stays built),
+    as long as one sample of that shape is no larger than the stored weights.
     """
     entries = load_state(path)
-    header = _read_header(path, entries, ("weights", "model"))
-    _build_if_needed(model, header)
-    _load_checked(model, path, _weights_of(path, entries, header))
+    header = read_header(path, entries, ("weights", "model"))
+    weights = _weights_of(path, entries, header)
+    _build_if_needed(model, path, header, weights)
+    _load_checked(model, path, weights)
 
 
-def _build_if_needed(model: Module, header: dict) -> None:
-    if all(m.built for m in model.modules()):
+def _build_if_needed(model: Module, path, header: dict, weights: Mapping[str, np.ndarray]) -> None:
+    """Build a lazily sized ``model`` for the file's input shape so that its weights exist.
+
+    Building runs one sample through the model; the file decides that sample's shape, so it
+    must hold at least as many stored values as the sample has (a file cannot make the loader
+    allocate much more than its own size).
+    """
+    if all(m.built for m in model.modules()) or not weights:
         return
     shape = header.get("input_shape")
-    if shape is not None:
+    if shape is None:
+        return
+    sample = math.prod(1 if n is None else n for n in shape)
+    stored = sum(array.size for array in weights.values())
+    if sample > stored:
+        raise ModelFileError(
+            f"{path}: building the model needs one sample of shape {tuple(shape)} ({sample} "
+            f"values), more than all the stored weights ({stored} values); build the model "
+            "yourself (model.build(...)) before loading these weights"
+        )
+    try:
         model.build((None,) + tuple(shape))
+    except _REFUSED as error:
+        raise ModelFileError(f"{path}: the model cannot be built for the file's input shape "
+                             f"{tuple(shape)}: {error}") from None
 
 
-def _load_checked(model: Module, path, weights: Mapping[str, np.ndarray]) -> None:
-    expected = {name: p.data for name, p in model.named_parameters()}
-    expected.update(model.named_buffers())
+def _shape_problems(expected: Mapping[str, tuple], weights: Mapping[str, np.ndarray]) -> list:
+    """What differs between the expected weight shapes and the stored arrays."""
     problems = []
     missing = [name for name in expected if name not in weights]
     unexpected = [name for name in weights if name not in expected]
@@ -231,23 +139,31 @@ def _load_checked(model: Module, path, weights: Mapping[str, np.ndarray]) -> Non
         problems.append("missing in the file: " + ", ".join(missing))
     if unexpected:
         problems.append("not in the model: " + ", ".join(unexpected))
-    for name, target in expected.items():
+    for name, shape in expected.items():
         found = weights.get(name)
-        if found is None:
-            continue
-        if found.shape != target.shape:
-            problems.append(f"{name}: the model expects shape {target.shape}, the file has {found.shape}")
-        elif found.dtype.kind not in "fiub":
-            problems.append(f"{name}: the file holds dtype {found.dtype}, expected numbers")
-    if problems:
-        hint = ""
-        if not all(m.built for m in model.modules()):
-            hint = " (the model is not built: call build(input_shape) first)"
-        raise ModelFileError(
-            f"{path}: the weights do not fit this {type(model).__name__}{hint}:\n  - "
-            + "\n  - ".join(problems)
-        )
-    model.load_state_dict(dict(weights))
+        if found is not None and found.shape != tuple(shape):
+            problems.append(f"{name}: the model expects shape {tuple(shape)}, the file has "
+                            f"{found.shape}")
+    return problems
+
+
+def _load_checked(model: Module, path, weights: Mapping[str, np.ndarray]) -> None:
+    expected = {name: p.data.shape for name, p in model.named_parameters()}
+    expected.update((name, array.shape) for name, array in model.named_buffers())
+    problems = _shape_problems(expected, weights)
+    if not problems:
+        try:
+            model.load_state_dict(dict(weights))
+            return
+        except ValueError as error:
+            problems.append(str(error).split(": ", 1)[-1])
+    hint = ""
+    if not all(m.built for m in model.modules()):
+        hint = " (the model is not built: call build(input_shape) first)"
+    raise ModelFileError(
+        f"{path}: the weights do not fit this {type(model).__name__}{hint}:\n  - "
+        + "\n  - ".join(problems)
+    )
 
 
 # ---------------------------------------------------------------------- whole models
@@ -342,28 +258,71 @@ def save_model(model, path: str | os.PathLike, include_optimizer: bool = True) -
             entries.update(arrays)
         elif hasattr(compiled.optimizer, "get_config"):
             header["optimizer"] = {"config": compiled.optimizer.get_config()}
-    entries[HEADER] = _header_entry(header)
+    entries[HEADER] = header_entry(header)
     save_state(path, entries)
 
 
 def load_model(path: str | os.PathLike, compile: bool = True):
     """Rebuild a model saved by ``Model.save``: architecture, weights and, when the file has
     them and ``compile`` is true, the compile settings and optimizer state (so training resumes
-    exactly where it stopped)."""
+    exactly where it stopped).
+
+    The file is checked before anything is built: its header field by field, and the weight
+    shapes its architecture implies (``weight_shapes_from_config``) against the stored arrays,
+    so a header cannot make the loader allocate much more than the file's size. Every problem
+    is a ``ModelFileError`` naming the file.
+    """
     entries = load_state(path)
-    header = _read_header(path, entries, ("model",))
+    header = read_header(path, entries, ("model",))
+    weights = _weights_of(path, entries, header)
+    architecture = header["architecture"]
     try:
-        model = layer_from_config(header["architecture"])
-    except (KeyError, TypeError, ValueError) as error:
-        raise ModelFileError(f"{path}: cannot rebuild the architecture: {error}") from None
+        expected = weight_shapes_from_config(architecture)
+    except _REFUSED as error:
+        raise ModelFileError(f"{path}: header field 'architecture' describes a model that cannot "
+                             f"be built: {_reason(error)}") from None
+    if expected is not None:
+        _check_planned_weights(path, expected, weights)
+    try:
+        model = layer_from_config(architecture)
+    except _REFUSED as error:
+        raise ModelFileError(f"{path}: cannot rebuild the architecture: {_reason(error)}") from None
     shape = header.get("input_shape")
     if shape is not None and hasattr(model, "_input_shape"):
         model._input_shape = tuple(shape)
-    _build_if_needed(model, header)
-    _load_checked(model, path, _weights_of(path, entries, header))
+    if expected is None:  # some layer class cannot tell its shapes before it is built
+        _build_if_needed(model, path, header, weights)
+    _load_checked(model, path, weights)
     if compile and header.get("compile") and header["compile"].get("loss"):
         _restore_compile(model, path, header, entries)
     return model
+
+
+def _check_planned_weights(path, expected: Mapping[str, tuple], weights) -> None:
+    """Compare the weights the architecture will create with the stored ones, before building.
+
+    The weights of a layer with a size that waits for the first input (a lazily built layer)
+    cannot be checked, so the file must not store them; such layers stay unbuilt, as they were
+    when the model was saved.
+    """
+    waiting = {name.rpartition(".")[0] for name, shape in expected.items() if None in shape}
+    lazy = [name for name in expected if name.rpartition(".")[0] in waiting]
+    planned = {name: shape for name, shape in expected.items() if name not in lazy}
+    stored_lazy = [name for name in lazy if name in weights]
+    problems = _shape_problems(planned, {k: v for k, v in weights.items() if k not in lazy})
+    if stored_lazy:
+        problems.append("stored for layers whose config gives no input size (the model was "
+                        "never built, so nothing can be stored for them): "
+                        + ", ".join(stored_lazy))
+    if problems:
+        raise ModelFileError(
+            f"{path}: the weights do not fit the architecture in the header:\n  - "
+            + "\n  - ".join(problems)
+        )
+
+
+def _reason(error: BaseException) -> str:
+    return "it nests too deeply" if isinstance(error, RecursionError) else str(error)
 
 
 def _restore_compile(model, path, header: dict, entries: Mapping[str, np.ndarray]) -> None:
@@ -379,24 +338,31 @@ def _restore_compile(model, path, header: dict, entries: Mapping[str, np.ndarray
             stacklevel=3,
         )
         return
-    optimizer = optim.get(section["config"])
+    try:
+        optimizer = optim.get(section["config"])
+    except _REFUSED as error:
+        raise ModelFileError(f"{path}: header field 'optimizer.config' is refused: "
+                             f"{_reason(error)}") from None
     loss = settings["loss"]
-    loss = loss["name"] if "name" in loss else losses.get(loss)
-    model.compile(optimizer=optimizer, loss=loss, metrics=settings.get("metrics") or None)
+    try:
+        loss = loss["name"] if "name" in loss else losses.get(loss)
+        model.compile(optimizer=optimizer, loss=loss, metrics=settings.get("metrics") or None)
+    except _REFUSED as error:
+        raise ModelFileError(f"{path}: header field 'compile' is refused: {_reason(error)}") from None
     if "scalars" not in section:
         return
     by_name = dict(model.named_parameters())
     missing = [name for name in section["params"] if name not in by_name]
     if missing:
         raise ModelFileError(f"{path}: the optimizer state refers to unknown parameters {missing}")
-    optimizer.add_params([by_name[name] for name in section["params"]])
     state = dict(section["scalars"])
     for key in section["arrays"]:
         array = entries.get(OPTIMIZER_PREFIX + key)
         if array is None:
             raise ModelFileError(f"{path}: the optimizer state array {key!r} is missing")
         state[key] = array
+    optimizer.add_params([by_name[name] for name in section["params"]])
     try:
         optimizer.load_state_dict(state)
-    except (ValueError, KeyError, TypeError) as error:
-        raise ModelFileError(f"{path}: the optimizer state does not fit: {error}") from None
+    except _REFUSED as error:
+        raise ModelFileError(f"{path}: the optimizer state does not fit: {_reason(error)}") from None

@@ -101,7 +101,7 @@ def _power_dbase(g, ans, x, y):
 
 def _safe_reciprocal(x):
     """1 / x, and 0 where |x| is so small that 1 / x**2 (its derivative) would overflow."""
-    x0 = np.asarray(raw(x))
+    x0 = np.asanyarray(raw(x))
     tiny = np.abs(x0) < _TINY[np.result_type(x0.dtype, np.float32).type]
     return where(tiny, 0.0, 1 / where(tiny, 1.0, x))
 

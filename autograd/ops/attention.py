@@ -65,7 +65,7 @@ def _check(op, q, k, v, mask):
                          f"{vs}")
     if mask is None:
         return None
-    mask = np.asarray(mask.data if isinstance(mask, Node) else mask)
+    mask = np.asanyarray(mask.data if isinstance(mask, Node) else mask)
     if mask.dtype != np.bool_ and not np.issubdtype(mask.dtype, np.floating):
         raise TypeError(f"{op}: the mask must be boolean or floating, got dtype {mask.dtype}")
     scores = np.broadcast_shapes(qs[:-2], ks[:-2]) + (qs[-2], ks[-2])

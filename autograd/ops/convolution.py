@@ -38,7 +38,7 @@ How the numpy work is laid out (float32 stays float32; no loop over positions an
 import numpy as np
 
 from ..primitive import primitive
-from ._windows import Windows, as_tuple, check_rank, crop_index, pad_spatial, padding_pairs
+from .windows import Windows, as_tuple, check_rank, crop_index, pad_spatial, padding_pairs
 
 __all__ = ["conv", "conv1d", "conv2d", "conv3d", "conv_transpose"]
 
@@ -49,7 +49,7 @@ def _batch_last(x):
     """``x`` ``(N, C, *S)`` as a C-ordered ``(C, *S, N)`` array: free when ``x`` is already
     stored batch-innermost (as conv results are), a copy otherwise."""
     moved = x.transpose(tuple(range(1, x.ndim)) + (0,))
-    return moved if moved.flags.c_contiguous else np.ascontiguousarray(moved)
+    return moved if moved.flags.c_contiguous else moved.copy(order="C")
 
 
 def _batch_first(x_last):
@@ -88,7 +88,7 @@ def _conv(x, w, b, windows, groups):
     """Convolution forward on arrays (``b`` may be None); see ``conv``."""
     n, c_out = x.shape[0], w.shape[0]
     w_rows = w.reshape(groups, c_out // groups, -1)
-    out = np.empty((c_out,) + windows.out + (n,), dtype=np.result_type(x, w))
+    out = np.empty((c_out,) + windows.out + (n,), dtype=np.result_type(x, w), like=x)
     for rows, columns in _column_chunks(_batch_last(x), windows, groups):
         np.matmul(w_rows, columns, out=_rows(out, groups, rows))
     if b is not None:
@@ -104,10 +104,9 @@ def _conv_input_grad(g, w, windows, groups):
     per_group_in, per_group_out = w.shape[1], c_out // groups
     g_last = _batch_last(g).reshape(groups, per_group_out, -1)
     # one (G, C_in/G, C_out/G) matrix per kernel tap
-    taps = np.ascontiguousarray(
-        w.reshape(groups, per_group_out, per_group_in, windows.taps).transpose(3, 0, 2, 1))
+    taps = w.reshape(groups, per_group_out, per_group_in, windows.taps).transpose(3, 0, 2, 1).copy()
     padded = tuple(s + lo + hi for s, (lo, hi) in zip(windows.spatial, windows.padding))
-    grad = np.zeros((groups * per_group_in,) + padded + (n,), dtype=np.result_type(g, w))
+    grad = np.zeros((groups * per_group_in,) + padded + (n,), dtype=np.result_type(g, w), like=g)
     tap_shape = (groups * per_group_in,) + windows.out + (n,)
     for k, index in enumerate(windows.tap_slices(trailing=1)):
         grad[index] += np.matmul(taps[k], g_last).reshape(tap_shape)
@@ -126,7 +125,7 @@ def _conv_weight_grad(x, g, windows, groups):
         if columns.shape[2] < 8 * g_rows.shape[2]:  # short windows: g @ columns^T as it is
             grad = grad + np.matmul(g_rows, columns.swapaxes(-1, -2)).sum(axis=0)
         else:  # a tall im2col matrix: contract against a transposed copy of g (faster in BLAS)
-            g_columns = np.ascontiguousarray(g_rows.swapaxes(-1, -2))
+            g_columns = g_rows.swapaxes(-1, -2).copy()
             grad = grad + np.matmul(columns, g_columns).sum(axis=0).swapaxes(-1, -2)
     return grad.reshape((c_out, x.shape[1] // groups) + windows.kernel)
 

@@ -77,14 +77,14 @@ def _against_scalar(ufunc, x, y):
 
 
 def _relu(x):
-    return _against_scalar(np.maximum, np.asarray(x), 0)
+    return _against_scalar(np.maximum, np.asanyarray(x), 0)
 
 
 relu = _unary(_relu, "relu", "max(x, 0) (derivative 0 at 0).", lambda x: 0.0 if x <= 0 else x)
 
 
 def _sigmoid(x):
-    x = np.asarray(x)
+    x = np.asanyarray(x)
     e = np.exp(-np.abs(x))
     return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(np.result_type(x, np.float16), copy=False)
 
@@ -238,7 +238,8 @@ clip.defvjp(_clip_vjp)
 def _tie_share(x, y, g):
     """1 where x wins, 0.5 on ties, 0 where y wins: a constant in the precision of ``g``."""
     x, y = raw(x), raw(y)
-    return np.asarray((x > y) + 0.5 * (x == y), dtype=getattr(raw(g), "dtype", np.float64))
+    share = np.asanyarray((x > y) + 0.5 * (x == y))
+    return share.astype(getattr(raw(g), "dtype", np.float64), copy=False)
 
 
 @primitive

@@ -52,7 +52,7 @@ getitem.defvjp(lambda g, ans, x, index: GradientPieces(x.shape, [(index, g)], _a
 
 
 def _scatter_forward(*values, shape, indices):
-    out = np.zeros(shape, dtype=np.result_type(*values))
+    out = np.zeros(shape, dtype=np.result_type(*values), like=np.asanyarray(values[0]))
     for index, value in zip(indices, values):
         index = normalize_index(index)  # lists too: a repeated position must accumulate
         if _has_repeats_possible(index):

@@ -66,7 +66,7 @@ def dot(x, y):
 def _dense(op, x, weight, bias, transposed):
     """``x @ weight + bias`` (``x @ weight.T + bias`` when ``transposed``), checked; the bias
     goes into the fresh product, which saves a pass and an array over matmul-then-add."""
-    weight = np.asarray(weight)
+    weight = np.asanyarray(weight)
     units = weight.shape[0] if transposed else weight.shape[-1]
     if weight.ndim != 2 or (bias is not None and np.shape(bias) != (units,)):
         expected = "weight (out, in)" if transposed else "kernel (in, out)"
@@ -103,7 +103,7 @@ def _rows_times(a, matrix):
 
 def _dense_dbias(g, *_, **__):
     rows = _rows(g)
-    if type(rows) is np.ndarray:
+    if isinstance(rows, np.ndarray):
         return np.ones(len(rows), dtype=rows.dtype) @ rows  # a matrix-vector product beats sum(axis=0)
     return rows.sum(axis=0)
 

@@ -40,7 +40,7 @@ tril.defvjp(lambda g, ans, x, k=0: tril(g, k))
 
 def masked_fill(x, mask, value):
     """``x`` with ``value`` wherever the boolean ``mask`` (broadcast to ``x``'s shape) is True."""
-    mask_data = np.asarray(mask.data if isinstance(mask, Node) else mask)
+    mask_data = np.asanyarray(mask.data if isinstance(mask, Node) else mask)
     shape = np.shape(x.data if isinstance(x, Node) else x)
     if mask_data.dtype != np.bool_:
         raise TypeError(f"masked_fill: the mask must be boolean, got dtype {mask_data.dtype}")

@@ -38,7 +38,7 @@ def _check(x, weight, bias, normalized_ndim):
 
 def _layer_norm_forward(x, weight=None, bias=None, *, normalized_ndim=1, eps=1e-5):
     axes = _check(x, weight, bias, normalized_ndim)
-    x = np.asarray(x)
+    x = np.asanyarray(x)
     out = x - x.mean(axis=axes, keepdims=True)
     out *= _inverse_std(out, axes, eps)
     if weight is not None:
@@ -115,4 +115,6 @@ _layer_norm = primitive_vjp_all(_layer_norm_forward, _layer_norm_vjp, name="laye
 def layer_norm(x, weight=None, bias=None, normalized_ndim=1, eps=1e-5):
     """Normalize ``x`` to zero mean and unit variance over its last ``normalized_ndim`` axes,
     then scale by ``weight`` and shift by ``bias`` (each None or of the normalized shape)."""
+    if not eps > 0:
+        raise ValueError(f"layer_norm: eps must be > 0, got {eps!r}")
     return _layer_norm(x, weight, bias, normalized_ndim=int(normalized_ndim), eps=float(eps))

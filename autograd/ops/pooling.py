@@ -29,7 +29,7 @@ consecutive ops stream through memory.
 import numpy as np
 
 from ..primitive import primitive, raw
-from ._windows import (Windows, as_tuple, check_rank, crop_index, empty_in_layout, in_layout,
+from .windows import (Windows, as_tuple, check_rank, crop_index, empty_in_layout, in_layout,
                        pad_spatial)
 from .reductions import max as _reduce_max, mean as _reduce_mean
 
@@ -49,7 +49,7 @@ def _pool_windows(op, x, kernel_size, stride, padding):
 
 
 def _data(x):
-    return np.asarray(raw(x))
+    return np.asanyarray(raw(x))
 
 
 def _lowest(dtype):

@@ -8,16 +8,24 @@ import numpy as np
 
 from ..primitive import nondifferentiable, primitive
 from .elementwise import exp
-from .shape import expand_dims
+from .shape import expand_dims, normalize_axes
 
 __all__ = ["softmax", "log_softmax", "one_hot", "softmax_cross_entropy"]
+
+
+def _shifted(op, x, axis):
+    """``x`` minus its maximum over ``axis`` (so that exp cannot overflow), after checking the
+    axis; an empty axis has nothing to shift."""
+    x = np.asanyarray(x)
+    if any(x.shape[a] == 0 for a in normalize_axes(axis, x.ndim, op)):
+        return x.astype(np.result_type(x, np.float32), copy=False)
+    return x - x.max(axis=axis, keepdims=True)
 
 
 @primitive
 def softmax(x, axis=-1):
     """exp(x) / sum(exp(x)) over ``axis``."""
-    x = np.asarray(x)
-    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    e = np.exp(_shifted("softmax", x, axis))
     e /= e.sum(axis=axis, keepdims=True)
     return e
 
@@ -28,22 +36,26 @@ softmax.defvjp(lambda g, ans, x, axis=-1: ans * (g - (g * ans).sum(axis=axis, ke
 @primitive
 def log_softmax(x, axis=-1):
     """x - logsumexp(x) over ``axis``."""
-    x = np.asarray(x)
-    shifted = x - x.max(axis=axis, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+    shifted = _shifted("log_softmax", x, axis)
+    with np.errstate(divide="ignore"):  # an empty axis sums to 0
+        return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 
 
 log_softmax.defvjp(lambda g, ans, x, axis=-1: g - exp(ans) * g.sum(axis=axis, keepdims=True))
 
 
 def _one_hot(labels, num_classes, dtype=np.float32):
-    labels = np.asarray(labels)
+    if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)) or num_classes < 1:
+        raise ValueError(f"one_hot: num_classes must be a positive integer, got {num_classes!r}")
+    labels = np.asanyarray(labels)
     if not np.issubdtype(labels.dtype, np.integer):
         raise TypeError(f"one_hot: labels must be integers, got dtype {labels.dtype}")
     if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
-        raise ValueError(f"one_hot: labels must lie in [0, {num_classes}), got values from "
-                         f"{labels.min()} to {labels.max()}")
-    out = np.zeros(labels.shape + (num_classes,), dtype=dtype)
+        bad = labels[(labels < 0) | (labels >= num_classes)].flat[0]
+        raise ValueError(f"one_hot: label {bad} is out of range for num_classes={num_classes} "
+                         f"(labels must lie in [0, {num_classes}), got values from "
+                         f"{labels.min()} to {labels.max()})")
+    out = np.zeros(labels.shape + (num_classes,), dtype=dtype, like=labels)
     np.put_along_axis(out, labels[..., None], 1, axis=-1)
     return out
 
@@ -63,8 +75,8 @@ def softmax_cross_entropy(logits, targets, axis=-1, reduction="none"):
     times the sum of the targets for soft labels); stable for logits of any size."""
     if reduction not in _REDUCTIONS:
         raise ValueError(f"softmax_cross_entropy: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
-    logits = np.asarray(logits)
-    shifted = logits - logits.max(axis=axis, keepdims=True)
+    logits = np.asanyarray(logits)
+    shifted = _shifted("softmax_cross_entropy", logits, axis)
     log_p = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
     losses = -(targets * log_p).sum(axis=axis)
     if reduction == "none":

@@ -115,6 +115,9 @@ std.defvjp(_std_vjp)
 def logsumexp(x, axis=None, keepdims=False):
     """log(sum(exp(x))) over ``axis``, stable for large inputs."""
     axis = _checked("logsumexp", x, axis)
+    if np.size(x) == 0:  # the sum of no terms is 0, and its log -inf (as numpy's logaddexp.reduce)
+        out = np.full(kept_shape(np.shape(x), axis), -np.inf, np.result_type(x, np.float32))
+        return out if keepdims else np.squeeze(out, axis=axis)
     peak = np.max(x, axis=axis, keepdims=True)
     peak = np.where(np.isfinite(peak), peak, 0)
     with np.errstate(divide="ignore"):

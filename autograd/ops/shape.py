@@ -31,6 +31,10 @@ def normalize_axes(axis, ndim, op):
     """``axis`` (None, int or tuple, negatives allowed) as a sorted tuple of non-negative axes."""
     if axis is None:
         return tuple(range(ndim))
+    if isinstance(axis, (bool, np.bool_)) or not (
+            isinstance(axis, (int, np.integer)) or (isinstance(axis, (tuple, list)) and all(
+                isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in axis))):
+        raise TypeError(f"{op}: axis must be None, an int or a tuple of ints, got {axis!r}")
     axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
     result = []
     for a in axes:
@@ -192,6 +196,8 @@ def concatenate(tensors, axis=0):
 
 
 def _stack_forward(*xs, axis=0):
+    if not xs:
+        raise ValueError("stack: needs at least one tensor")
     shapes = {np.shape(x) for x in xs}
     if len(shapes) != 1:
         raise ValueError(f"stack: all tensors must have the same shape, got {sorted(shapes)}")
@@ -245,7 +251,7 @@ def pad(x, pad_width, constant_values=0):
     """Pad with a constant (numpy's ``pad_width`` forms: int, (before, after), per-axis pairs)."""
     widths = _pad_width(pad_width, np.ndim(x))
     if np.ndim(x) == 0:  # no axis to pad (numpy's pad rejects the empty width table)
-        return np.array(x)
+        return np.asanyarray(x).copy()
     return np.pad(x, widths, mode="constant", constant_values=constant_values)
 
 
@@ -259,18 +265,25 @@ pad.defvjp(_pad_vjp)
 
 @primitive(name="astype")
 def _astype_float(x, dtype):
-    return np.asarray(x).astype(dtype)
+    return np.asanyarray(x).astype(dtype)
 
 
 _astype_float.defvjp(lambda g, ans, x, dtype: astype(g, x.dtype))
 
 
-_astype_exact = nondifferentiable(lambda x, dtype: np.asarray(x).astype(dtype), "astype")
+_astype_exact = nondifferentiable(lambda x, dtype: np.asanyarray(x).astype(dtype), "astype")
+
+
+def _check_numeric(dtype):
+    dtype = np.dtype(dtype)
+    if dtype.kind not in "biufc":
+        raise TypeError(f"astype: a tensor holds numbers or booleans, not dtype {dtype}")
+    return dtype
 
 
 def astype(x, dtype):
     """``x`` converted to ``dtype``; the gradient is converted back. Converting to an integer or
     bool dtype ends the graph: such tensors cannot require grad."""
-    if np.issubdtype(np.dtype(dtype), np.inexact):
+    if np.issubdtype(_check_numeric(dtype), np.inexact):
         return _astype_float(x, dtype)
     return _astype_exact(x, dtype)

@@ -37,13 +37,20 @@ class DatasetChoice:
     num_classes: int
     is_image: bool
     model_options: dict = field(default_factory=dict)  # passed to the model builder
+    source: str | None = None  # the name of its DatasetSource in nn.data.datasets (files)
 
 
-def _load_idx(loader_name: str) -> Callable:
+# how the dataset loader's messages refer to this command's options
+COMMAND_LINE_NAMES = {"path": "--data-dir D", "no_download": "--no-download was given"}
+
+
+def _load_idx(source_name: str) -> Callable:
     def load(data_dir, download, seed):
-        from .. import data
+        from ..data import datasets
 
-        return getattr(data, loader_name)(data_dir, download=download)
+        names = datasets.ArgumentNames(**COMMAND_LINE_NAMES)
+        return datasets.load_idx_dataset(getattr(datasets, source_name), data_dir, download,
+                                         names=names)
 
     return load
 
@@ -57,8 +64,9 @@ def _load_moons(data_dir, download, seed):
 
 
 DATASETS = {
-    "mnist": DatasetChoice("MNIST", _load_idx("load_mnist"), 10, True),
-    "fashion-mnist": DatasetChoice("Fashion-MNIST", _load_idx("load_fashion_mnist"), 10, True),
+    "mnist": DatasetChoice("MNIST", _load_idx("MNIST"), 10, True, source="MNIST"),
+    "fashion-mnist": DatasetChoice("Fashion-MNIST", _load_idx("FASHION_MNIST"), 10, True,
+                                   source="FASHION_MNIST"),
     "moons": DatasetChoice("two moons", _load_moons, 2, False, {"hidden_units": (16, 16)}),
 }
 
@@ -88,8 +96,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--validation-split", type=fraction, default=0.0,
                         help="fraction of the training data held out for validation (default: 0)")
     parser.add_argument("--data-dir", default=None,
-                        help="folder with the dataset files (default: $LUCIDGRAD_DATA, then the "
-                             "download cache)")
+                        help="folder with the dataset files, searched first; it must exist "
+                             "(default: $LUCIDGRAD_DATA, then the download cache)")
     parser.add_argument("--no-download", action="store_true",
                         help="fail instead of downloading a missing dataset")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
@@ -99,7 +107,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--limit", type=positive_int, default=None,
                         help="train on the first N training samples only")
     parser.add_argument("--verbose", type=int, choices=(1, 2), default=1,
-                        help="1: a progress bar per epoch (default); 2: one line per epoch")
+                        help="1: a progress bar per epoch (default; one line per epoch when the "
+                             "output is a file or a pipe); 2: one line per epoch")
     parser.add_argument("--quiet", action="store_true",
                         help="print only the test results and where files were saved")
 
@@ -154,14 +163,24 @@ def _error(message: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Train as ``args`` says; returns 0, or 2 with a message when the data cannot be had."""
+    """Train as ``args`` says; returns 0, or 2 with a message when the data cannot be had or the
+    results could not be saved (both are checked before training starts)."""
     import nn
-    from ..data import DatasetError, to_categorical
+    from ..data import DatasetError, datasets, to_categorical
+    from ..files import check_writable_directory
     from ..models import MODELS, build_model
     from ..plotting import plot_learning_curves
+    from ..training.progress import plural
 
     dataset = DATASETS[args.dataset]
     entry = MODELS[args.model]
+    if args.data_dir is not None and not Path(args.data_dir).expanduser().is_dir():
+        return _error(f"--data-dir {args.data_dir}: no such directory")
+    output_dir = Path(args.output_dir or os.path.join("runs", f"{args.dataset}-{args.model}"))
+    try:
+        check_writable_directory(output_dir)
+    except OSError as error:
+        return _error(f"--output-dir: {error}")
     nn.seed(args.seed)
     try:
         (x_train, y_train), (x_test, y_test) = load_dataset(
@@ -198,24 +217,28 @@ def run(args: argparse.Namespace) -> int:
         callbacks.append(nn.training.callbacks.LearningRateScheduler(decay))
     verbose = 0 if args.quiet else args.verbose
     if not args.quiet:
+        if dataset.source is not None:
+            source = getattr(datasets, dataset.source)
+            print(f"Data directory: {datasets.dataset_dir(source, args.data_dir)}")
         print(f"{dataset.title}: {len(x_train)} training and {len(x_test)} test samples")
         model.summary()
         decaying = f", times {settings['lr_decay']:g} after every epoch" if callbacks else ""
-        print(f"Training with {name} (lr {optimizer.lr:g}{decaying}) for {settings['epochs']} epochs")
+        print(f"Training with {name} (lr {optimizer.lr:g}{decaying}) for "
+              f"{plural(settings['epochs'], 'epoch')}")
     history = model.fit(
         x_train, y_train, epochs=settings["epochs"], batch_size=args.batch_size,
         validation_split=args.validation_split, verbose=verbose, seed=args.seed,
         callbacks=callbacks,
     )
-    test_loss, test_accuracy = model.evaluate(x_test, y_test, batch_size=args.batch_size, verbose=0)
-    print(f"Test loss: {test_loss:.4f}")
-    print(f"Test accuracy: {test_accuracy:.4f}")
+    test = model.evaluate(x_test, y_test, batch_size=args.batch_size, verbose=0, return_dict=True)
+    print(f"Test loss: {test['loss']:.4f}")
+    print(f"Test accuracy: {test['accuracy']:.4f}")
 
-    output_dir = Path(args.output_dir or os.path.join("runs", f"{args.dataset}-{args.model}"))
     output_dir.mkdir(parents=True, exist_ok=True)
     model_path = output_dir / "model.npz"
     curve_path = output_dir / "learning_curve.png"
     model.save(model_path)
-    plot_learning_curves(history, curve_path, title=f"{args.model} on {dataset.title}")
+    plot_learning_curves(history, curve_path, title=f"{args.model} on {dataset.title}",
+                         test_results=test)
     print(f"Saved the model to {model_path} and the learning curve to {curve_path}")
     return 0

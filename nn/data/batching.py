@@ -7,6 +7,8 @@ from typing import Iterator
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
 
+from autograd import one_hot
+
 __all__ = ["to_categorical", "batches", "BatchIterator"]
 
 
@@ -40,16 +42,10 @@ def to_categorical(
     elif not _is_positive_int(num_classes):
         raise ValueError(f"num_classes must be a positive integer, got {num_classes!r}")
 
-    if flat.size and (flat.min() < 0 or flat.max() >= num_classes):
-        bad = flat[(flat < 0) | (flat >= num_classes)][0]
-        raise ValueError(
-            f"label {bad} is out of range for num_classes={num_classes} "
-            f"(labels must be 0..{num_classes - 1})"
-        )
-
-    one_hot = np.zeros((flat.size, num_classes), dtype=dtype)
-    one_hot[np.arange(flat.size), flat] = 1
-    return one_hot.reshape(shape + (num_classes,))
+    try:
+        return one_hot(flat, int(num_classes), dtype=dtype).reshape(shape + (num_classes,))
+    except ValueError as error:
+        raise ValueError(f"to_categorical: {error}") from None
 
 
 class BatchIterator:
@@ -80,9 +76,12 @@ class BatchIterator:
             raise ValueError(
                 f"all arrays must have the same first dimension; shapes: {self._shapes()}"
             )
+        for name, value in (("shuffle", shuffle), ("drop_last", drop_last)):
+            if not isinstance(value, (bool, np.bool_)):
+                raise TypeError(f"BatchIterator: {name} must be True or False, got {value!r}")
         self.batch_size = int(batch_size)
-        self.shuffle = shuffle
-        self.drop_last = drop_last
+        self.shuffle = bool(shuffle)
+        self.drop_last = bool(drop_last)
         self._seeds = np.random.SeedSequence(seed)
 
     @property

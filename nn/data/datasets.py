@@ -36,13 +36,18 @@ from typing import Mapping, Sequence
 import numpy as np
 from tqdm import tqdm
 
-from .idx import ChecksumMismatchError, DatasetError, atomic_output, read_idx
+from ..files import atomic_path
+from .idx import ChecksumMismatchError, DatasetError, read_idx
 
 __all__ = [
     "load_mnist",
     "load_fashion_mnist",
+    "load_idx_dataset",
+    "dataset_dir",
     "cache_dir",
+    "search_dirs",
     "DatasetSource",
+    "ArgumentNames",
     "MNIST",
     "FASHION_MNIST",
 ]
@@ -101,6 +106,19 @@ FASHION_MNIST = DatasetSource(
     system_dirs=("/usr/share/datasets/fashion-mnist",),
 )
 
+@dataclass(frozen=True)
+class ArgumentNames:
+    """How error messages tell the user to pass a data directory or to skip downloading: the
+    Python arguments by default; a command line passes its own options instead."""
+
+    path: str = "path=D"
+    """Completes "put the files into a directory D and pass ..."."""
+    no_download: str = "download=False"
+    """Completes "Nothing was downloaded because ..."."""
+
+
+PYTHON_ARGUMENTS = ArgumentNames()
+
 Splits = tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 
 
@@ -136,19 +154,25 @@ def load_idx_dataset(
     path: str | os.PathLike | None = None,
     download: bool = True,
     timeout: float = DOWNLOAD_TIMEOUT_S,
+    names: ArgumentNames = PYTHON_ARGUMENTS,
 ) -> Splits:
-    """Find (or download) the four files of ``source`` and return the train and test splits."""
+    """Find (or download) the four files of ``source`` and return the train and test splits.
+
+    ``names`` says how error messages refer to ``path`` and ``download`` (a command line passes
+    its own option names)."""
+    if not isinstance(download, (bool, np.bool_)):
+        raise TypeError(f"load {source.title}: download must be True or False, got {download!r}")
     cache = cache_dir() / source.folder
     searched = search_dirs(source, path)
-    directory = next((d for d in searched if not missing_files(source, d)), None)
+    directory = dataset_dir(source, path)
     if directory is None:
         if not download:
-            reason = "Nothing was downloaded because download=False."
-            raise DatasetError(_not_found_message(source, searched, cache, reason))
+            reason = f"Nothing was downloaded because {names.no_download}."
+            raise DatasetError(_not_found_message(source, searched, cache, reason, names))
         failures = download_missing(source, cache, mirrors_for(source), timeout)
         if failures:
             report = _download_report(failures)
-            raise DatasetError(_not_found_message(source, searched, cache, report))
+            raise DatasetError(_not_found_message(source, searched, cache, report, names))
         directory = cache
 
     x_train, y_train, x_test, y_test = (
@@ -174,6 +198,12 @@ def search_dirs(source: DatasetSource, path: str | os.PathLike | None = None) ->
     candidates.append(cache_dir() / source.folder)
     candidates += [Path(d) for d in source.system_dirs]
     return list(dict.fromkeys(candidates))
+
+
+def dataset_dir(source: DatasetSource, path: str | os.PathLike | None = None) -> Path | None:
+    """The directory ``load_idx_dataset`` reads ``source`` from: the first of ``search_dirs``
+    that holds all four files, or None when none does (it would then download)."""
+    return next((d for d in search_dirs(source, path) if not missing_files(source, d)), None)
 
 
 def mirrors_for(source: DatasetSource) -> list[str]:
@@ -237,17 +267,17 @@ def download_missing(
 def _download_verified(url: str, destination: Path, sha256: str, timeout: float) -> None:
     """Fetch ``url`` into ``destination`` atomically, keeping it only if its digest matches."""
     destination.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_output(destination) as temporary:
+    with atomic_path(destination) as temporary:
         _fetch(url, temporary, timeout)
         read_idx(temporary, sha256=sha256)
 
 
 def _fetch(url: str, destination: Path, timeout: float) -> None:
-    """Stream ``url`` into the new file ``destination`` with a progress bar."""
+    """Stream ``url`` into the (empty) file ``destination`` with a progress bar."""
     request = urllib.request.Request(url, headers={"User-Agent": "lucidgrad"})
     with (
         urllib.request.urlopen(request, timeout=timeout) as response,
-        open(destination, "xb") as out,
+        open(destination, "wb") as out,
     ):
         declared = response.headers.get("Content-Length", "")
         total = int(declared) if declared.isdigit() else None
@@ -281,7 +311,8 @@ def _download_report(failures: Sequence[str]) -> str:
 
 
 def _not_found_message(
-    source: DatasetSource, searched: Sequence[Path], cache: Path, reason: str
+    source: DatasetSource, searched: Sequence[Path], cache: Path, reason: str,
+    arguments: ArgumentNames = PYTHON_ARGUMENTS,
 ) -> str:
     """Explain where ``source`` was looked for, why it was not obtained, and how to provide it."""
     names = ", ".join(FILE_NAMES)
@@ -299,7 +330,7 @@ def _not_found_message(
         lines.append(f"  - {directory} ({status})")
     lines.append(reason)
     lines.append(
-        f"Put the four files into {cache}, or into a directory D and pass path=D, or set "
+        f"Put the four files into {cache}, or into a directory D and pass {arguments.path}, or set "
         f"LUCIDGRAD_DATA to a directory that has them in its {source.folder}/ subfolder."
     )
     return "\n".join(lines)

@@ -19,14 +19,14 @@ import hashlib
 import io
 import math
 import os
-import secrets
 import struct
 import zlib
-from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO, Iterator
+from typing import BinaryIO
 
 import numpy as np
+
+from ..files import atomic_path, read_into
 
 __all__ = [
     "DatasetError",
@@ -109,6 +109,7 @@ def _read_idx_stream(
 
     ``max_size`` bounds the decompressed size (it is the exact size when ``size_is_exact``); it
     lets a corrupt header that promises gigabytes fail before any memory is allocated for it.
+    When the size is not exact (compressed data), memory grows with the data actually read.
     """
     magic = _read_up_to(stream, 4)
     if len(magic) < 4:
@@ -147,9 +148,18 @@ def _read_idx_stream(
             f"but the file can hold at most {max(max_size - header_size, 0)}"
         )
 
-    array = np.empty(shape, dtype)
-    payload = array.reshape(-1).view(np.uint8)
-    found = _read_into(stream, payload)
+    try:
+        if size_is_exact:  # the header's size is checked against the real one: allocate at once
+            array = np.empty(shape, dtype)
+            payload = array.reshape(-1).view(np.uint8)
+            found = read_into(stream, payload)
+        else:  # grow with the data that really arrives, not with what the header promises
+            payload = _read_growing(stream, expected)
+            found = len(payload)
+            if found == expected:
+                array = np.frombuffer(payload, dtype).reshape(shape)
+    except ValueError:  # numpy cannot index such a shape, even with no elements
+        raise DatasetError(f"{name}: impossible shape {shape} in the header") from None
     if found < expected:
         raise DatasetError(f"{name}: truncated payload: {what}, found {found}")
     trailing = _count_remaining(stream)
@@ -185,16 +195,16 @@ def _read_up_to(stream: BinaryIO, size: int) -> bytes:
     return b"".join(parts)
 
 
-def _read_into(stream: BinaryIO, buffer: np.ndarray) -> int:
-    """Fill ``buffer`` from ``stream``; return how many bytes were read (fewer at end of stream)."""
-    view = memoryview(buffer)
-    filled = 0
-    while filled < len(view):
-        count = stream.readinto(view[filled:])
-        if not count:
+def _read_growing(stream: BinaryIO, size: int) -> bytearray:
+    """Up to ``size`` bytes of ``stream`` in a buffer that grows as data arrives (so a header
+    that promises more than a compressed stream delivers allocates only what arrived)."""
+    buffer = bytearray()
+    while len(buffer) < size:
+        part = stream.read(min(_CHUNK_SIZE, size - len(buffer)))
+        if not part:
             break
-        filled += count
-    return filled
+        buffer += part
+    return buffer
 
 
 def _count_remaining(stream: BinaryIO) -> int:
@@ -217,8 +227,8 @@ def _idx_code(dtype: np.dtype) -> int:
 def write_idx(path: str | os.PathLike, array: np.ndarray, compress: bool = True) -> None:
     """Write ``array`` as an IDX file, gzip-compressed unless ``compress`` is false.
 
-    The file appears atomically: it is written under a temporary name in the same directory and
-    then renamed, so readers never see a half-written file.
+    The file appears atomically (see ``nn.files.atomic_path``): it is written under a temporary
+    name in the same directory and then renamed, so readers never see a half-written file.
     """
     array = np.asarray(array)
     code = _idx_code(array.dtype)
@@ -231,7 +241,7 @@ def write_idx(path: str | os.PathLike, array: np.ndarray, compress: bool = True)
     payload = big_endian.reshape(-1).view(np.uint8)
 
     target = Path(path)
-    with atomic_output(target) as temporary, open(temporary, "xb") as raw:
+    with atomic_path(target) as temporary, open(temporary, "wb") as raw:
         if compress:
             inner_name = target.name.removesuffix(".gz")
             # mtime=0 keeps the output byte-for-byte reproducible.
@@ -245,18 +255,4 @@ def write_idx(path: str | os.PathLike, array: np.ndarray, compress: bool = True)
         os.fsync(raw.fileno())
 
 
-@contextmanager
-def atomic_output(path: str | os.PathLike) -> Iterator[Path]:
-    """Yield a fresh temporary path beside ``path``; on success move it onto ``path``.
-
-    If the ``with`` block raises, the temporary file (if it was created) is deleted and ``path``
-    is left untouched.
-    """
-    target = Path(path)
-    temporary = target.with_name(f".{target.name}.{secrets.token_hex(6)}.part")
-    try:
-        yield temporary
-        os.replace(temporary, target)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
+atomic_output = atomic_path  # the name this module used to define it under

@@ -3,13 +3,14 @@ whether there is a bias, and the kernel and bias initializers and regularizers. 
 and turned into weight penalties in one place."""
 from .. import initializers, regularizers
 from . import activations
+from ..validation import flag
 
 
 def set_weight_options(layer, activation, use_bias, kernel_initializer, bias_initializer,
                        kernel_regularizer, bias_regularizer):
     """Resolve the options (names, configs or objects) and store them on ``layer``."""
     layer.activation = activations.get(activation)
-    layer.use_bias = bool(use_bias)
+    layer.use_bias = flag(use_bias, "use_bias", getattr(layer, "label", type(layer).__name__))
     layer.kernel_initializer = initializers.get(kernel_initializer)
     layer.bias_initializer = initializers.get(bias_initializer)
     layer.kernel_regularizer = regularizers.get(kernel_regularizer)

@@ -11,6 +11,7 @@ import autograd
 from autograd import Tensor
 
 from ..module import Module, register_layer
+from ..validation import axis_index, real_number
 
 __all__ = ["get", "serialize", "gelu_tanh", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Softmax", "GELU", "ELU",
            "Softplus"]
@@ -71,12 +72,17 @@ def _as_tensor(x):
 
 
 class _Activation(Module):
-    """A parameter-free layer applying ``self.fn`` (one op) to its input."""
+    """A parameter-free layer applying ``self.fn`` (one op) to its input (subclasses with
+    settings define their own ``forward``)."""
 
     fn = None
 
     def forward(self, x):
         return self.fn(_as_tensor(x))
+
+    @classmethod
+    def weight_shapes_from_config(cls, config):
+        return {}  # no parameters, no buffers
 
 
 @register_layer
@@ -104,12 +110,12 @@ class Softplus(_Activation):
 
 
 @register_layer
-class LeakyReLU(Module):
+class LeakyReLU(_Activation):
     """x for x > 0, ``negative_slope * x`` otherwise."""
 
     def __init__(self, negative_slope=0.01):
         super().__init__()
-        self.negative_slope = float(negative_slope)
+        self.negative_slope = real_number(negative_slope, "negative_slope", "LeakyReLU")
 
     def forward(self, x):
         return autograd.leaky_relu(_as_tensor(x), negative_slope=self.negative_slope)
@@ -122,12 +128,12 @@ class LeakyReLU(Module):
 
 
 @register_layer
-class ELU(Module):
+class ELU(_Activation):
     """x for x > 0, ``alpha * (exp(x) - 1)`` otherwise."""
 
     def __init__(self, alpha=1.0):
         super().__init__()
-        self.alpha = float(alpha)
+        self.alpha = real_number(alpha, "alpha", "ELU")
 
     def forward(self, x):
         return autograd.elu(_as_tensor(x), alpha=self.alpha)
@@ -140,7 +146,7 @@ class ELU(Module):
 
 
 @register_layer
-class GELU(Module):
+class GELU(_Activation):
     """x * Phi(x) (``approximate='tanh'`` for the tanh approximation)."""
 
     def __init__(self, approximate="none"):
@@ -160,12 +166,12 @@ class GELU(Module):
 
 
 @register_layer
-class Softmax(Module):
+class Softmax(_Activation):
     """exp(x) / sum(exp(x)) over ``axis`` (the last by default)."""
 
     def __init__(self, axis=-1):
         super().__init__()
-        self.axis = int(axis)
+        self.axis = axis_index(axis, "Softmax")
 
     def forward(self, x):
         return autograd.softmax(_as_tensor(x), axis=self.axis)

@@ -15,7 +15,6 @@ Unlike Keras, whose default ``data_format`` is channels last ``(N, *spatial, C)`
 here is channels first, as in PyTorch: a batch of grey 28x28 images is ``(N, 1, 28, 28)``.
 """
 import math
-from collections import Counter
 
 import numpy as np
 
@@ -24,43 +23,14 @@ from autograd import conv
 from .. import initializers
 from ..functional import cast_input
 from ..module import Module, Parameter, register_layer
+from ..naming import unique_name
 from . import activations
+from ..validation import (constructor_arguments, flag, float_dtype, int_tuple, positive_int,
+                          sample_shape, spatial_axes_names)
 from ._weight_options import kernel_and_bias_penalties, set_weight_options, weight_options_config
 
 __all__ = ["ConvND", "Conv1D", "Conv2D", "Conv3D", "Conv1d", "Conv2d", "Conv3d"]
 
-_NAMES_USED = Counter()
-
-
-def unique_layer_name(prefix):
-    """Keras-style automatic layer names: ``prefix``, then ``prefix_1``, ``prefix_2``, ..."""
-    count = _NAMES_USED[prefix]
-    _NAMES_USED[prefix] += 1
-    return prefix if count == 0 else f"{prefix}_{count}"
-
-
-def spatial_axes_names(rank):
-    """``'H, W'`` for rank 2 (``'L'``, ``'D, H, W'``; ``'S1, ..., Sn'`` beyond 3)."""
-    names = {1: ["L"], 2: ["H", "W"], 3: ["D", "H", "W"]}.get(rank)
-    return ", ".join(names or [f"S{i + 1}" for i in range(rank)])
-
-
-def int_tuple(value, rank, what, where, minimum=1):
-    """``value`` (an int or ``rank`` ints) as a tuple of ``rank`` ints >= ``minimum``."""
-    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
-        values = (int(value),) * rank
-    else:
-        try:
-            values = tuple(int(v) for v in value)
-        except (TypeError, ValueError):
-            raise TypeError(f"{where}: {what} must be an int or a tuple of {rank} ints, "
-                            f"got {value!r}") from None
-        if len(values) != rank:
-            raise ValueError(f"{where}: {what} {value!r} must have {rank} entries, one per "
-                             f"spatial axis ({spatial_axes_names(rank)})")
-    if any(v < minimum for v in values):
-        raise ValueError(f"{where}: every entry of {what} must be >= {minimum}, got {value!r}")
-    return values
 
 
 def _padding(value, rank, where):
@@ -75,17 +45,11 @@ def _padding(value, rank, where):
         raise TypeError(f"{where}: padding must be 'valid', 'same', an int or a tuple, got {value!r}")
     if isinstance(value, (int, np.integer)) or all(isinstance(v, (int, np.integer)) for v in value):
         return int_tuple(value, rank, "padding", where, minimum=0)
-    pairs = tuple(tuple(int(v) for v in pair) for pair in value)
-    if len(pairs) != rank or any(len(p) != 2 or min(p) < 0 for p in pairs):
+    pairs = tuple(tuple(pair) if isinstance(pair, (tuple, list)) else pair for pair in value)
+    if len(pairs) != rank or not all(isinstance(p, tuple) and len(p) == 2 for p in pairs):
         raise ValueError(f"{where}: padding {value!r} must be {rank} non-negative "
                          "(before, after) pairs")
-    return pairs
-
-
-def _positive_int(value, what, where):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{where}: {what} must be a positive integer, got {value!r}")
-    return int(value)
+    return tuple(int_tuple(pair, 2, "padding", where, minimum=0) for pair in pairs)
 
 
 def _check_data_format(data_format, where):
@@ -112,13 +76,13 @@ class _Convolution(Module):
 
     def _set_geometry(self, rank, out_channels, kernel_size, stride, padding, dilation, groups):
         where = self.label
-        self.rank = _positive_int(rank, "rank", where)
-        self.out_channels = _positive_int(out_channels, "the number of output channels", where)
+        self.rank = positive_int(rank, "rank", where)
+        self.out_channels = positive_int(out_channels, "the number of output channels", where)
         self.kernel_size = int_tuple(kernel_size, self.rank, "kernel_size", where)
         self.stride = int_tuple(stride, self.rank, "stride", where)
         self.padding = _padding(padding, self.rank, where)
         self.dilation = int_tuple(dilation, self.rank, "dilation", where)
-        self.groups = _positive_int(groups, "groups", where)
+        self.groups = positive_int(groups, "groups", where)
         if self.out_channels % self.groups:
             raise ValueError(f"{where}: groups={self.groups} must divide the number of output "
                              f"channels ({self.out_channels})")
@@ -133,6 +97,15 @@ class _Convolution(Module):
         if in_channels % self.groups:
             raise ValueError(f"{self.label}: groups={self.groups} must divide the number of input "
                              f"channels, got {in_channels}")
+
+    def _weight_shapes(self, in_channels, bias):
+        """The shapes of the weight ``(C_out, C_in // groups, *kernel)`` and of the bias (when
+        ``bias``) for ``in_channels`` input channels (None: unknown yet)."""
+        per_group = None if in_channels is None else in_channels // self.groups
+        shapes = {self._weight_name: (self.out_channels, per_group) + self.kernel_size}
+        if bias:
+            shapes["bias"] = (self.out_channels,)
+        return shapes
 
     def _check_input(self, shape, in_channels):
         """Raise a ValueError naming the layer unless ``shape`` is ``(N, in_channels, *spatial)``
@@ -186,27 +159,31 @@ class ConvND(_Convolution):
     """
 
     _takes_rank = True  # False for Conv1D/2D/3D, whose rank is fixed
+    _weight_name = "kernel"
 
     def __init__(self, rank, filters, kernel_size, strides=1, padding="valid", dilation_rate=1,
                  groups=1, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
                  input_shape=None, input_channels=None, data_format=None, dtype=np.float32,
                  name=None):
-        super().__init__(name=name)
-        if name is None:
-            self.name = unique_layer_name(f"conv{rank}d")
+        super().__init__(name=unique_name(f"conv{rank}d") if name is None else name)
         self._set_geometry(rank, filters, kernel_size, strides, padding, dilation_rate, groups)
         _check_data_format(data_format, self.label)
         set_weight_options(self, activation, use_bias, kernel_initializer, bias_initializer,
                            kernel_regularizer, bias_regularizer)
-        self.dtype = np.dtype(dtype)
-        if not np.issubdtype(self.dtype, np.floating):
-            raise TypeError(f"{self.label}: dtype must be floating point, got {self.dtype}")
+        self.dtype = float_dtype(dtype, self.label)
         self.kernel = None
         self.bias = None
         self.built = False
+        input_shape, input_channels = self._declared_input(input_shape, input_channels)
+        self.declared_input_shape = input_shape  # one sample, for Sequential
+        if input_channels is not None:
+            self._create_weights(input_channels)
+
+    def _declared_input(self, input_shape, input_channels):
+        """``(one sample's shape or None, input channels or None)`` from the arguments, checked."""
         if input_shape is not None:
-            input_shape = tuple(None if n is None else int(n) for n in input_shape)
+            input_shape = sample_shape(input_shape, "input_shape", self.label, allow_unknown=True)
             if len(input_shape) != self.rank + 1 or input_shape[0] is None:
                 raise ValueError(f"{self.label}: input_shape must be one sample's shape (C, "
                                  f"{spatial_axes_names(self.rank)}), channels first, with C "
@@ -215,9 +192,18 @@ class ConvND(_Convolution):
                 raise ValueError(f"{self.label}: input_shape {input_shape} has {input_shape[0]} "
                                  f"channels but input_channels is {input_channels}")
             input_channels = input_shape[0]
-        self.declared_input_shape = input_shape  # one sample, for Sequential
         if input_channels is not None:
-            self._create_weights(_positive_int(input_channels, "input_channels", self.label))
+            input_channels = positive_int(input_channels, "input_channels", self.label)
+            self._check_in_channels(input_channels)
+        return input_shape, input_channels
+
+    @classmethod
+    def weight_shapes_from_config(cls, config):
+        lazy = cls(**{**config, "input_shape": None, "input_channels": None,
+                      "name": config.get("name") or cls.__name__})  # checks, creates nothing
+        _, in_channels = lazy._declared_input(config.get("input_shape"),
+                                              config.get("input_channels"))
+        return lazy._weight_shapes(in_channels, lazy.use_bias)
 
     @property
     def filters(self):
@@ -354,21 +340,33 @@ class _TorchConv(_Convolution):
     """
 
     rank = None
+    _weight_name = "weight"
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
                  groups=1, bias=True, dtype=np.float32):
         super().__init__()
-        self.in_channels = _positive_int(in_channels, "in_channels", type(self).__name__)
+        self.in_channels = positive_int(in_channels, "in_channels", type(self).__name__)
         self._set_geometry(self.rank, out_channels, kernel_size, stride, padding, dilation, groups)
         self._check_in_channels(self.in_channels)
-        self.dtype = np.dtype(dtype)
-        if not np.issubdtype(self.dtype, np.floating):
-            raise TypeError(f"{self.label}: dtype must be floating point, got {self.dtype}")
+        self.dtype = float_dtype(dtype, self.label)
+        shapes = self._weight_shapes(self.in_channels, flag(bias, "bias", self.label))
         fan_in = self.in_channels // self.groups * math.prod(self.kernel_size)
         uniform = initializers.RandomUniform(-1.0 / math.sqrt(fan_in), 1.0 / math.sqrt(fan_in))
-        shape = (self.out_channels, self.in_channels // self.groups) + self.kernel_size
-        self.weight = Parameter(uniform(shape, dtype=self.dtype))
-        self.bias = Parameter(uniform((self.out_channels,), dtype=self.dtype)) if bias else None
+        self.weight = Parameter(uniform(shapes["weight"], dtype=self.dtype))
+        self.bias = Parameter(uniform(shapes["bias"], dtype=self.dtype)) if "bias" in shapes else None
+
+    @classmethod
+    def weight_shapes_from_config(cls, config):
+        arguments = constructor_arguments(cls, config)
+        geometry = cls.__new__(cls)  # holds the checked geometry only; no weights are made
+        Module.__init__(geometry)
+        geometry.in_channels = positive_int(arguments["in_channels"], "in_channels", cls.__name__)
+        geometry._set_geometry(cls.rank, *(arguments[key] for key in (
+            "out_channels", "kernel_size", "stride", "padding", "dilation", "groups")))
+        geometry._check_in_channels(geometry.in_channels)
+        float_dtype(arguments["dtype"], geometry.label)
+        return geometry._weight_shapes(geometry.in_channels,
+                                       flag(arguments["bias"], "bias", geometry.label))
 
     @property
     def label(self):

@@ -13,22 +13,10 @@ from .. import initializers
 from ..functional import cast_input
 from ..module import Module, Parameter, register_layer
 from . import activations
+from ..validation import constructor_arguments, flag, float_dtype, positive_int, sample_shape
 from ._weight_options import kernel_and_bias_penalties, set_weight_options, weight_options_config
 
 __all__ = ["Dense", "Linear"]
-
-
-def _float_dtype(dtype, where):
-    dtype = np.dtype(dtype)
-    if not np.issubdtype(dtype, np.floating):
-        raise TypeError(f"{where}: dtype must be floating point, got {dtype}")
-    return dtype
-
-
-def _positive_int(value, what, where):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{where}: {what} must be a positive integer, got {value!r}")
-    return int(value)
 
 
 @register_layer
@@ -44,22 +32,44 @@ class Dense(Module):
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
                  input_shape=None, input_dim=None, dtype=np.float32, name=None):
         super().__init__(name=name)
-        self.units = _positive_int(units, "units", "Dense")
+        self.units = positive_int(units, "units", "Dense")
         set_weight_options(self, activation, use_bias, kernel_initializer, bias_initializer,
                            kernel_regularizer, bias_regularizer)
-        self.dtype = _float_dtype(dtype, "Dense")
+        self.dtype = float_dtype(dtype, "Dense")
         self.kernel = None
         self.bias = None
         self.built = False
-        if input_shape is not None:
-            input_shape = tuple(input_shape)
-            if input_dim is not None and input_shape[-1:] != (input_dim,):
-                raise ValueError(f"Dense: input_shape {input_shape} disagrees with input_dim {input_dim}")
-        elif input_dim is not None:
-            input_shape = (_positive_int(input_dim, "input_dim", "Dense"),)
+        input_shape = self._declared_input_shape(input_shape, input_dim)
         self.declared_input_shape = input_shape  # without the batch axis, for Sequential
         if input_shape is not None:
             self.build((None,) + input_shape)
+
+    @staticmethod
+    def _declared_input_shape(input_shape, input_dim):
+        """One sample's shape from ``input_shape`` or ``input_dim`` (checked), or None."""
+        if input_shape is not None:
+            input_shape = sample_shape(input_shape, "input_shape", "Dense", allow_unknown=True)
+            if not input_shape or input_shape[-1] is None:
+                raise ValueError(f"Dense: input_shape {input_shape} must end with the (known) "
+                                 "number of input features")
+            if input_dim is not None and input_shape[-1:] != (input_dim,):
+                raise ValueError(f"Dense: input_shape {input_shape} disagrees with input_dim {input_dim}")
+        elif input_dim is not None:
+            input_shape = (positive_int(input_dim, "input_dim", "Dense"),)
+        return input_shape
+
+    def _weight_shapes(self, in_features):
+        """The shapes of ``kernel`` and ``bias`` for ``in_features`` inputs (None: unknown)."""
+        shapes = {"kernel": (in_features, self.units)}
+        if self.use_bias:
+            shapes["bias"] = (self.units,)
+        return shapes
+
+    @classmethod
+    def weight_shapes_from_config(cls, config):
+        declared = cls._declared_input_shape(config.get("input_shape"), config.get("input_dim"))
+        lazy = cls(**{**config, "input_shape": None, "input_dim": None})  # checks, creates nothing
+        return lazy._weight_shapes(None if declared is None else declared[-1])
 
     def build(self, input_shape, dtype=None):
         """Create ``kernel`` (in, units) and ``bias`` (units,) for inputs whose last axis is
@@ -67,10 +77,11 @@ class Dense(Module):
         input_shape = tuple(input_shape)
         if not input_shape or input_shape[-1] is None:
             raise ValueError(f"Dense: cannot build from input shape {input_shape}; the last axis must be known")
-        fan_in = _positive_int(input_shape[-1], "the input size", "Dense")
-        self.kernel = Parameter(self.kernel_initializer((fan_in, self.units), dtype=self.dtype))
+        fan_in = positive_int(input_shape[-1], "the input size", "Dense")
+        shapes = self._weight_shapes(fan_in)
+        self.kernel = Parameter(self.kernel_initializer(shapes["kernel"], dtype=self.dtype))
         if self.use_bias:
-            self.bias = Parameter(self.bias_initializer((self.units,), dtype=self.dtype))
+            self.bias = Parameter(self.bias_initializer(shapes["bias"], dtype=self.dtype))
         self.built = True
         return input_shape[:-1] + (self.units,)
 
@@ -128,12 +139,28 @@ class Linear(Module):
 
     def __init__(self, in_features, out_features, bias=True, dtype=np.float32):
         super().__init__()
-        self.in_features = _positive_int(in_features, "in_features", "Linear")
-        self.out_features = _positive_int(out_features, "out_features", "Linear")
-        self.dtype = _float_dtype(dtype, "Linear")
+        shapes = self._weight_shapes(in_features, out_features, bias)
+        self.in_features, self.out_features = shapes["weight"][::-1]
+        self.dtype = float_dtype(dtype, "Linear")
         uniform = initializers.RandomUniform(-1.0 / math.sqrt(in_features), 1.0 / math.sqrt(in_features))
-        self.weight = Parameter(uniform((self.out_features, self.in_features), dtype=self.dtype))
-        self.bias = Parameter(uniform((self.out_features,), dtype=self.dtype)) if bias else None
+        self.weight = Parameter(uniform(shapes["weight"], dtype=self.dtype))
+        self.bias = Parameter(uniform(shapes["bias"], dtype=self.dtype)) if "bias" in shapes else None
+
+    @staticmethod
+    def _weight_shapes(in_features, out_features, bias):
+        """The shapes of ``weight`` and ``bias`` (checked arguments)."""
+        out_features = positive_int(out_features, "out_features", "Linear")
+        shapes = {"weight": (out_features, positive_int(in_features, "in_features", "Linear"))}
+        if flag(bias, "bias", "Linear"):
+            shapes["bias"] = (out_features,)
+        return shapes
+
+    @classmethod
+    def weight_shapes_from_config(cls, config):
+        arguments = constructor_arguments(cls, config)
+        float_dtype(arguments["dtype"], "Linear")
+        return cls._weight_shapes(arguments["in_features"], arguments["out_features"],
+                                  arguments["bias"])
 
     def forward(self, x):
         weight = self.weight

@@ -3,6 +3,7 @@ import numpy as np
 
 from ..functional import dropout
 from ..module import Module, register_layer
+from ..validation import real_number, seed_value
 
 __all__ = ["Dropout"]
 
@@ -18,16 +19,18 @@ class Dropout(Module):
 
     def __init__(self, rate, seed=None, name=None):
         super().__init__(name=name)
-        if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate < 1:
-            raise ValueError(f"Dropout: rate must be a number in [0, 1), got {rate!r}")
-        self.rate = float(rate)
-        self.seed = seed
+        self.rate = real_number(rate, "rate", "Dropout", 0.0, 1.0, high_open=True)
+        self.seed = seed = seed_value(seed, "Dropout")
         self._rng = None if seed is None else np.random.default_rng(seed)
 
     def forward(self, x, training=None):
         """``training`` overrides the module's mode for this call (Keras's ``training=`` flag)."""
         active = self.training if training is None else training
-        return dropout(x, self.rate, active, self._rng)
+        return dropout(x, self.rate, active, rng=self._rng)
+
+    @classmethod
+    def weight_shapes_from_config(cls, config):
+        return {}  # no parameters, no buffers
 
     def get_config(self):
         return {"rate": self.rate, "seed": self.seed, "name": self.name}

@@ -22,6 +22,8 @@ import numpy as np
 from ..functional import batch_norm, cast_input
 from ..module import Module, Parameter, register_layer
 from .. import initializers
+from ..validation import (axis_index, constructor_arguments, flag, float_dtype, positive_int,
+                          real_number)
 
 __all__ = ["BatchNormalization", "BatchNorm", "BatchNorm1d", "BatchNorm2d", "BatchNorm3d"]
 
@@ -45,23 +47,20 @@ class BatchNormalization(Module):
                  beta_initializer="zeros", gamma_initializer="ones", num_features=None,
                  dtype=np.float32, name=None):
         super().__init__(name=name)
-        if not 0 <= momentum <= 1:
-            raise ValueError(f"BatchNormalization: momentum must lie in [0, 1], got {momentum}")
-        if not epsilon > 0:
-            raise ValueError(f"BatchNormalization: epsilon must be > 0, got {epsilon}")
-        self.axis = int(axis)
-        self.momentum = float(momentum)
-        self.epsilon = float(epsilon)
-        self.center = bool(center)
-        self.scale = bool(scale)
+        where = "BatchNormalization"
+        self.axis = axis_index(axis, where)
+        self.momentum = real_number(momentum, "momentum", where, 0.0, 1.0)
+        self.epsilon = real_number(epsilon, "epsilon", where, 0.0, low_open=True)
+        self.center = flag(center, "center", where)
+        self.scale = flag(scale, "scale", where)
         self.beta_initializer = initializers.get(beta_initializer)
         self.gamma_initializer = initializers.get(gamma_initializer)
-        self.dtype = np.dtype(dtype)
+        self.dtype = float_dtype(dtype, where)
         self.gamma = self.beta = None
         self.num_features = None
         self.built = False
         if num_features is not None:
-            self._create(int(num_features))
+            self._create(positive_int(num_features, "num_features", where))
 
     def _create(self, channels):
         self.num_features = channels
@@ -73,13 +72,24 @@ class BatchNormalization(Module):
         self.register_buffer("moving_variance", np.ones(channels, dtype=self.dtype))
         self.built = True
 
+    @classmethod
+    def weight_shapes_from_config(cls, config):
+        lazy = cls(**{**config, "num_features": None})  # checks, creates nothing
+        channels = config.get("num_features")
+        if channels is not None:
+            channels = positive_int(channels, "num_features", "BatchNormalization")
+        names = ["gamma"] * lazy.scale + ["beta"] * lazy.center + ["moving_mean", "moving_variance"]
+        return {name: (channels,) for name in names}
+
     def build(self, input_shape, dtype=None):
         """Create the parameters and moving statistics for inputs of ``input_shape``."""
         input_shape = tuple(input_shape)
-        if len(input_shape) < 2 or input_shape[self.axis] is None:
+        if len(input_shape) < 2 or not -len(input_shape) <= self.axis < len(input_shape) \
+                or input_shape[self.axis] is None:
             raise ValueError(f"BatchNormalization: cannot build from input shape {input_shape} "
                              f"(axis {self.axis} must be known)")
-        self._create(int(input_shape[self.axis]))
+        self._create(positive_int(input_shape[self.axis], f"the size of axis {self.axis}",
+                                  "BatchNormalization"))
         return input_shape
 
     def forward(self, x, training=None):
@@ -114,13 +124,12 @@ class _TorchBatchNorm(Module):
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, dtype=np.float32):
         super().__init__()
-        if not 0 <= momentum <= 1:
-            raise ValueError(f"{type(self).__name__}: momentum must lie in [0, 1], got {momentum}")
-        self.num_features = int(num_features)
-        self.eps = float(eps)
-        self.momentum = float(momentum)
-        self.affine = bool(affine)
-        self.dtype = np.dtype(dtype)
+        where = type(self).__name__
+        self.num_features = positive_int(num_features, "num_features", where)
+        self.eps = real_number(eps, "eps", where, 0.0, low_open=True)
+        self.momentum = real_number(momentum, "momentum", where, 0.0, 1.0)
+        self.affine = flag(affine, "affine", where)
+        self.dtype = float_dtype(dtype, where)
         if self.affine:
             self.weight = Parameter(np.ones(self.num_features, dtype=self.dtype))
             self.bias = Parameter(np.zeros(self.num_features, dtype=self.dtype))
@@ -128,6 +137,15 @@ class _TorchBatchNorm(Module):
             self.weight = self.bias = None
         self.register_buffer("running_mean", np.zeros(self.num_features, dtype=self.dtype))
         self.register_buffer("running_var", np.ones(self.num_features, dtype=self.dtype))
+
+    @classmethod
+    def weight_shapes_from_config(cls, config):
+        arguments = constructor_arguments(cls, config)
+        where = cls.__name__
+        channels = (positive_int(arguments["num_features"], "num_features", where),)
+        float_dtype(arguments["dtype"], where)
+        names = ["weight", "bias"] * flag(arguments["affine"], "affine", where)
+        return {name: channels for name in names + ["running_mean", "running_var"]}
 
     def forward(self, x):
         x = cast_input(x, self.dtype)

@@ -22,7 +22,11 @@ import numpy as np
 from autograd import Tensor, avg_pool, global_avg_pool, global_max_pool, max_pool, pad
 
 from ..module import Module, register_layer
-from .conv import _check_data_format, int_tuple, spatial_axes_names, unique_layer_name
+from ..naming import unique_name
+from autograd.ops.windows import same_padding
+
+from ..validation import flag, int_tuple, positive_int, spatial_axes_names
+from .conv import _check_data_format
 
 __all__ = ["MaxPoolND", "MaxPool1D", "MaxPool2D", "MaxPool3D", "MaxPooling1D", "MaxPooling2D",
            "MaxPooling3D", "AvgPoolND", "AvgPool1D", "AvgPool2D", "AvgPool3D", "AveragePooling1D",
@@ -36,15 +40,6 @@ def _as_tensor(x):
     return x if isinstance(x, Tensor) else Tensor(np.asarray(x))
 
 
-def same_padding_pairs(spatial, pool_size, strides):
-    """Keras's 'same' padding per axis, ``(before, after)``: output ``ceil(size / stride)``."""
-    pairs = []
-    for size, k, s in zip(spatial, pool_size, strides):
-        total = max((-(-size // s) - 1) * s + k - size, 0)
-        pairs.append((total // 2, total - total // 2))
-    return tuple(pairs)
-
-
 class _Pooling(Module):
     """Windowed max or mean over the spatial axes; subclasses set ``kind`` ('max' or 'avg')
     and the geometry through ``_set_geometry``."""
@@ -52,11 +47,13 @@ class _Pooling(Module):
     kind = None
     count_include_pad = True
 
+    @classmethod
+    def weight_shapes_from_config(cls, config):
+        return {}  # no parameters, no buffers
+
     def _set_geometry(self, rank, pool_size, strides, padding):
         where = self.label
-        if isinstance(rank, bool) or not isinstance(rank, (int, np.integer)) or rank < 1:
-            raise ValueError(f"{where}: rank must be a positive integer, got {rank!r}")
-        self.rank = int(rank)
+        self.rank = positive_int(rank, "rank", where)
         self.pool_size = int_tuple(pool_size, self.rank, "pool size", where)
         self.strides = self.pool_size if strides is None else int_tuple(strides, self.rank,
                                                                          "strides", where)
@@ -98,7 +95,8 @@ class _Pooling(Module):
                         count_include_pad=self.count_include_pad)
 
     def _pool_same(self, x):
-        pairs = same_padding_pairs(x.shape[2:], self.pool_size, self.strides)
+        pairs = tuple(same_padding(size, k, s, 1)
+                      for size, k, s in zip(x.shape[2:], self.pool_size, self.strides))
         widths = ((0, 0), (0, 0)) + pairs
         if self.kind == "max":
             lowest = np.finfo(x.dtype).min if np.issubdtype(x.dtype, np.floating) else np.iinfo(x.dtype).min
@@ -121,9 +119,7 @@ class _KerasPooling(_Pooling):
 
     def __init__(self, rank, pool_size=2, strides=None, padding="valid", data_format=None,
                  name=None):
-        super().__init__(name=name)
-        if name is None:
-            self.name = unique_layer_name(f"{self.kind}_pool{rank}d")
+        super().__init__(name=unique_name(f"{self.kind}_pool{rank}d") if name is None else name)
         self._set_geometry(rank, pool_size, strides, padding)
         _check_data_format(data_format, self.label)
 
@@ -240,7 +236,7 @@ class _TorchAvgPooling(_TorchPooling):
 
     def __init__(self, kernel_size, stride=None, padding=0, count_include_pad=True):
         super().__init__(kernel_size, stride, padding)
-        self.count_include_pad = bool(count_include_pad)
+        self.count_include_pad = flag(count_include_pad, "count_include_pad", self.label)
 
     def get_config(self):
         return {**super().get_config(), "count_include_pad": self.count_include_pad}
@@ -295,12 +291,14 @@ class _GlobalPooling(Module):
     reduce = None
     prefix = None
 
+    @classmethod
+    def weight_shapes_from_config(cls, config):
+        return {}  # no parameters, no buffers
+
     def __init__(self, keepdims=False, data_format=None, name=None):
-        super().__init__(name=name)
-        if name is None:
-            self.name = unique_layer_name(self.prefix)
+        super().__init__(name=unique_name(self.prefix) if name is None else name)
         _check_data_format(data_format, self.label)
-        self.keepdims = bool(keepdims)
+        self.keepdims = flag(keepdims, "keepdims", self.label)
 
     @property
     def label(self):

@@ -1,6 +1,7 @@
 """``Flatten``: merge every axis but the batch axis."""
 from ..functional import flatten
 from ..module import Module, register_layer
+from ..validation import sample_shape
 
 __all__ = ["Flatten"]
 
@@ -12,10 +13,15 @@ class Flatten(Module):
 
     def __init__(self, input_shape=None, name=None):
         super().__init__(name=name)
-        self.declared_input_shape = None if input_shape is None else tuple(int(n) for n in input_shape)
+        self.declared_input_shape = (None if input_shape is None else
+                                     sample_shape(input_shape, "input_shape", "Flatten"))
 
     def forward(self, x):
         return flatten(x)
+
+    @classmethod
+    def weight_shapes_from_config(cls, config):
+        return {}  # no parameters, no buffers
 
     def get_config(self):
         shape = self.declared_input_shape

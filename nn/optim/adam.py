@@ -3,7 +3,7 @@ import math
 
 import numpy as np
 
-from .hyperparameters import fraction, positive
+from .hyperparameters import flag, fraction, positive
 from .optimizer import Optimizer
 
 __all__ = ["Adam", "AdamW"]
@@ -27,6 +27,7 @@ class Adam(Optimizer):
     algorithm has no bias correction).
 
     Defaults: ``lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-7`` (Keras's eps; PyTorch's is 1e-8).
+    PyTorch's ``betas=(beta1, beta2)`` is accepted too (and ``betas`` reads them back).
     PyTorch computes exactly the formula above. Keras puts the correction into the step size,
     ``w -= lr * sqrt(1 - beta2**t) / (1 - beta1**t) * m / (sqrt(v) + eps)``, which is the same
     update with eps scaled by ``sqrt(1 - beta2**t)``. ``weight_decay`` is L2 coupled to the
@@ -43,14 +44,21 @@ class Adam(Optimizer):
                        "amsgrad": bool, "weight_decay": float}
 
     def __init__(self, params=None, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-7, amsgrad=False,
-                 weight_decay=0.0, *, clipnorm=None, clipvalue=None, global_clipnorm=None,
-                 learning_rate=None):
+                 weight_decay=0.0, *, betas=None, clipnorm=None, clipvalue=None,
+                 global_clipnorm=None, learning_rate=None):
+        if betas is not None:
+            beta1, beta2 = _from_betas(self, betas, beta1, beta2)
         self.beta1 = fraction(self, "beta1", beta1)
         self.beta2 = fraction(self, "beta2", beta2)
         self.eps = positive(self, "eps", eps)
-        self.amsgrad = bool(amsgrad)
+        self.amsgrad = flag(self, "amsgrad", amsgrad)
         super().__init__(params, lr, weight_decay, clipnorm, clipvalue, global_clipnorm,
                          learning_rate, default_lr=1e-3)
+
+    @property
+    def betas(self):
+        """``(beta1, beta2)``, PyTorch's name for the pair."""
+        return (self.beta1, self.beta2)
 
     def _state_names(self):
         return ("grad_sum", "sq_sum", "max_sq_sum") if self.amsgrad else ("grad_sum", "sq_sum")
@@ -90,9 +98,9 @@ class AdamW(Adam):
     _decoupled_weight_decay = True
 
     def __init__(self, params=None, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-7, amsgrad=False,
-                 weight_decay=0.01, *, clipnorm=None, clipvalue=None, global_clipnorm=None,
-                 learning_rate=None):
-        super().__init__(params, lr, beta1, beta2, eps, amsgrad, weight_decay,
+                 weight_decay=0.01, *, betas=None, clipnorm=None, clipvalue=None,
+                 global_clipnorm=None, learning_rate=None):
+        super().__init__(params, lr, beta1, beta2, eps, amsgrad, weight_decay, betas=betas,
                          clipnorm=clipnorm, clipvalue=clipvalue, global_clipnorm=global_clipnorm,
                          learning_rate=learning_rate)
 
@@ -100,3 +108,22 @@ class AdamW(Adam):
         if self.weight_decay:
             w *= 1.0 - lr * self.weight_decay
         super()._update(slot, w, g, lr)
+
+
+_DEFAULT_BETAS = (0.9, 0.999)
+
+
+def _from_betas(owner, betas, beta1, beta2):
+    """``(beta1, beta2)`` from PyTorch's ``betas`` pair; an error when ``beta1``/``beta2`` were
+    also given (differing from their defaults) and disagree with it."""
+    try:
+        first, second = (float(b) for b in betas)
+    except (TypeError, ValueError):
+        raise ValueError(f"{type(owner).__name__}: betas must be a pair (beta1, beta2), "
+                         f"got {betas!r}") from None
+    given = (float(beta1), float(beta2))
+    if any(b != default and b != pair for b, default, pair in zip(given, _DEFAULT_BETAS,
+                                                                  (first, second))):
+        raise ValueError(f"{type(owner).__name__}: got betas={tuple(betas)} and beta1={beta1}, "
+                         f"beta2={beta2}; give one or the other")
+    return first, second

@@ -15,8 +15,10 @@ import math
 
 import numpy as np
 
+from autograd.saved import writable
+
 from .clipping import global_norm, grad_array, parameter_list, sum_of_squares
-from .hyperparameters import non_negative, optional_positive, stored_scalar
+from .hyperparameters import non_negative, optional_positive, stored_name, stored_scalar
 
 __all__ = ["Optimizer"]
 
@@ -139,7 +141,10 @@ class Optimizer:
             slot.param.grad = None
 
     def step(self):
-        """Apply one update to every parameter that has a gradient."""
+        """Apply one update to every parameter that has a gradient.
+
+        Every gradient is checked (shape, a real dtype the parameter can take) before any
+        parameter changes, so a step that raises leaves parameters and state as they were."""
         lr = self._lr
         work = []
         for slot in self._slots:
@@ -153,6 +158,11 @@ class Optimizer:
                     f"{type(self).__name__}.step: parameter {self._slots.index(slot)} was "
                     f"added with shape {slot.shape}, now has data of shape {data.shape} and "
                     f"a gradient of shape {grad.shape}")
+            if grad.dtype != data.dtype and (grad.dtype.kind not in "fiu" or not np.can_cast(
+                    grad.dtype, data.dtype, "same_kind")):
+                raise TypeError(
+                    f"{type(self).__name__}.step: parameter {self._slots.index(slot)} holds "
+                    f"{data.dtype} values but its gradient is {grad.dtype}; nothing was updated")
             work.append((slot, data, grad))
         clipping = (self.clipnorm, self.clipvalue, self.global_clipnorm) != (None, None, None)
         if clipping or (self.weight_decay and not self._decoupled_weight_decay):
@@ -161,7 +171,8 @@ class Optimizer:
         update = self._update
         for slot, data, grad in work:
             slot.step += 1
-            update(slot, data, grad, lr)
+            with writable(data):  # may be held by a recorded op; its backward would then refuse
+                update(slot, data, grad, lr)
 
     def _update(self, slot, w, g, lr):
         raise NotImplementedError(f"{type(self).__name__} does not implement _update")
@@ -223,19 +234,21 @@ class Optimizer:
 
         The state must come from the same optimizer class and configuration, over parameters
         of the same shapes in the same order; numpy 0-d arrays (as ``np.load`` returns) are
-        accepted for numbers. Nothing changes when the state does not fit.
+        accepted for numbers. Everything is checked before anything changes: hyperparameters
+        as the constructor checks them, counts as integers >= 0, state arrays as finite real
+        numbers of the right shape. Nothing changes when the state does not fit.
         """
         where = f"{type(self).__name__}.load_state_dict"
-        name = stored_scalar(state.get("name"), str)
+        name = stored_name(state, where)
         if name != self.name:
             raise ValueError(f"{where}: state is for optimizer {name!r}, not {self.name!r}")
-        count = stored_scalar(state.get("param_count"), int)
+        count = stored_scalar(state.get("param_count"), int, "param_count", where)
         if count != len(self._slots):
             raise ValueError(f"{where}: state has {count} parameters, this optimizer has "
                              f"{len(self._slots)}")
         expected = {f"state.{i}.{n}" for i, slot in enumerate(self._slots)
                     for n in ("step", *slot.state)}
-        given = {key for key in state if key.startswith("state.")}
+        given = {key for key in state if isinstance(key, str) and key.startswith("state.")}
         missing, unexpected = sorted(expected - given), sorted(given - expected)
         mismatched = [f"{key} {np.shape(state[f'state.{i}.{n}'])} vs {array.shape}"
                       for i, slot in enumerate(self._slots) for n, array in slot.state.items()
@@ -246,12 +259,51 @@ class Optimizer:
                         (("missing", missing + absent), ("unexpected", unexpected),
                          ("shape mismatch", mismatched)) if keys]
             raise ValueError(f"{where}: state does not fit this optimizer ({'; '.join(problems)})")
-        for key, kind in self.hyperparameters.items():
-            setattr(self, key, stored_scalar(state[key], kind))
+        settings = self._checked_settings(state, where)
+        iterations = _count(state, "iterations", where)
+        steps = [_count(state, f"state.{index}.step", where) for index in range(len(self._slots))]
+        arrays = [{name: _state_array(state, f"state.{index}.{name}", array, where)
+                   for name, array in slot.state.items()}
+                  for index, slot in enumerate(self._slots)]
+        # everything fits: now change the optimizer
+        for key, value in settings.items():
+            setattr(self, key, value)
+        self.iterations = iterations
+        for slot, step, loaded in zip(self._slots, steps, arrays):
+            slot.step = step
+            for name, array in loaded.items():
+                slot.state[name][...] = array
+
+    def _checked_settings(self, state, where):
+        """The hyperparameters and clipping options in ``state``, checked by the constructor."""
+        settings = {key: stored_scalar(state[key], kind, key, where)
+                    for key, kind in self.hyperparameters.items()}
         for key in _CLIPPING:
-            setattr(self, key, stored_scalar(state[key], float) if key in state else None)
-        self.iterations = stored_scalar(state["iterations"], int)
-        for index, slot in enumerate(self._slots):
-            slot.step = stored_scalar(state[f"state.{index}.step"], int)
-            for name, array in slot.state.items():
-                np.copyto(array, state[f"state.{index}.{name}"], casting="same_kind")
+            settings[key] = stored_scalar(state[key], float, key, where) if key in state else None
+        try:
+            checked = type(self)(None, **settings)
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"{where}: the state holds settings the constructor refuses: "
+                             f"{error}") from None
+        return {key: getattr(checked, key) for key in settings}
+
+
+def _count(state, key, where):
+    """``state[key]`` as an int >= 0."""
+    value = stored_scalar(state[key], int, key, where)
+    if value < 0:
+        raise ValueError(f"{where}: {key} must be >= 0, got {value}")
+    return value
+
+
+def _state_array(state, key, target, where):
+    """``state[key]`` converted to ``target``'s dtype: real numbers, all finite."""
+    array = np.asarray(state[key])
+    if array.dtype.kind not in "fiu" or not np.can_cast(array.dtype, target.dtype, "same_kind"):
+        raise ValueError(f"{where}: {key} holds {array.dtype} values, expected real numbers "
+                         f"that fit {target.dtype}")
+    with np.errstate(over="ignore", invalid="ignore"):
+        array = array.astype(target.dtype)
+    if not np.isfinite(array).all():
+        raise ValueError(f"{where}: {key} holds NaN or infinite values")
+    return array

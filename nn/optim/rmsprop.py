@@ -3,7 +3,7 @@ import math
 
 import numpy as np
 
-from .hyperparameters import fraction, positive
+from .hyperparameters import flag, fraction, positive
 from .optimizer import Optimizer
 
 __all__ = ["RMSprop"]
@@ -15,12 +15,13 @@ class RMSprop(Optimizer):
     Update, with ``g`` the gradient (after clipping and ``g += weight_decay * w``)::
 
         v   = rho * v + (1 - rho) * g**2
-        w  -= lr * g / (sqrt(v) + eps)
+        w  -= lr * g / (sqrt(v) + eps)                 (PyTorch's placement of eps, the default)
+        w  -= lr * g / sqrt(v + eps)                   (eps_inside_sqrt=True: Keras's)
 
-    centered=True estimates the variance instead of the second moment::
+    centered=True estimates the variance instead of the second moment, ``v - mg**2`` (clamped
+    at 0) taking the place of ``v``::
 
         mg  = rho * mg + (1 - rho) * g
-        w  -= lr * g / (sqrt(v - mg**2) + eps)        (v - mg**2 clamped at 0)
 
     momentum > 0 accumulates the increments, the lr inside the buffer as in Keras::
 
@@ -29,11 +30,15 @@ class RMSprop(Optimizer):
     (PyTorch keeps lr outside, ``buf = momentum * buf + g / (...); w -= lr * buf``: the same
     trajectory while lr is constant.) ``v``, ``mg`` and ``buf`` start at zero.
 
-    Defaults follow Keras, since the seed recipe is Keras's: ``lr=1e-3, rho=0.9, eps=1e-7``, eps
-    added outside the square root as in Keras 2's plain RMSprop, ``w -= lr * g / (sqrt(v) +
-    eps)``. PyTorch's defaults are ``lr=1e-2, alpha=0.99 (rho), eps=1e-8``, eps also outside
-    the root. (Keras 3, and Keras 2 with momentum, add eps inside: ``sqrt(v + eps)``.)
-    ``weight_decay`` is L2 coupled to the gradient, as PyTorch's.
+    Which RMSprop: this class, as written, is PyTorch's ``torch.optim.RMSprop`` (eps outside the
+    root) with Keras's defaults ``lr=1e-3, rho=0.9, eps=1e-7`` (PyTorch's: ``lr=1e-2,
+    alpha=0.99, eps=1e-8``; ``alpha`` is accepted as PyTorch's name for ``rho``). The optimizer
+    named ``'rmsprop'`` in the Keras-style API (``compile(optimizer='rmsprop')``,
+    ``optim.get('rmsprop')``, ``lucidgrad train``) is Keras's: the same class with
+    ``eps_inside_sqrt=True``, the update of Keras 3 (and of Keras 2 with momentum). The two
+    differ only where ``v`` is tiny: inside the root, eps = 1e-7 caps the step at
+    ``lr * g / sqrt(1e-7)``, about ``3162 * lr * g``; outside, at ``lr * g / 1e-7``.
+    ``weight_decay`` is L2 coupled to the gradient in both, as PyTorch's (Keras 3 decouples it).
 
     Implementation: the state keeps discounted sums instead of averages, ``sq_sum =
     v / (1 - rho)`` (updated as ``sq_sum = rho * sq_sum + g**2``) and ``grad_sum =
@@ -46,14 +51,29 @@ class RMSprop(Optimizer):
                        "centered": bool, "weight_decay": float}
 
     def __init__(self, params=None, lr=1e-3, rho=0.9, eps=1e-7, momentum=0.0, centered=False,
-                 weight_decay=0.0, *, clipnorm=None, clipvalue=None, global_clipnorm=None,
-                 learning_rate=None):
+                 weight_decay=0.0, *, eps_inside_sqrt=False, alpha=None, clipnorm=None,
+                 clipvalue=None, global_clipnorm=None, learning_rate=None):
+        if alpha is not None:
+            if rho != 0.9 and float(alpha) != float(rho):
+                raise ValueError(f"RMSprop: give rho or alpha (PyTorch's name for it), not both "
+                                 f"(got rho={rho}, alpha={alpha})")
+            rho = alpha
         self.rho = fraction(self, "rho", rho)
         self.eps = positive(self, "eps", eps)
         self.momentum = fraction(self, "momentum", momentum)
-        self.centered = bool(centered)
+        self.centered = flag(self, "centered", centered)
+        self.eps_inside_sqrt = flag(self, "eps_inside_sqrt", eps_inside_sqrt)
         super().__init__(params, lr, weight_decay, clipnorm, clipvalue, global_clipnorm,
                          learning_rate, default_lr=1e-3)
+
+    @property
+    def alpha(self):
+        """PyTorch's name for ``rho``."""
+        return self.rho
+
+    def get_config(self):
+        """The hyperparameters plus ``eps_inside_sqrt`` (which RMSprop this is)."""
+        return {**super().get_config(), "eps_inside_sqrt": self.eps_inside_sqrt}
 
     def _state_names(self):
         names = ["sq_sum"]
@@ -80,10 +100,16 @@ class RMSprop(Optimizer):
             s *= 1.0 - rho
             np.subtract(sq_sum, s, out=s)
             np.maximum(s, 0.0, out=s)
+            if self.eps_inside_sqrt:  # sqrt(v + eps) = root * sqrt(s + eps / (1 - rho))
+                s += self.eps / (1.0 - rho)
+            np.sqrt(s, out=s)
+        elif self.eps_inside_sqrt:
+            np.add(sq_sum, self.eps / (1.0 - rho), out=s)
             np.sqrt(s, out=s)
         else:
             np.sqrt(sq_sum, out=s)
-        s += self.eps / root
+        if not self.eps_inside_sqrt:  # sqrt(v) + eps = root * (sqrt(s) + eps / root)
+            s += self.eps / root
         np.divide(g, s, out=s)
         s *= lr / root
         if self.momentum > 0.0:

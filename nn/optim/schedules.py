@@ -8,15 +8,23 @@ the schedule's ``base_lr``. ``get_last_lr()`` is the lr the schedule set last, a
 ``state_dict()`` / ``load_state_dict()`` save and restore the schedule (numbers and strings only).
 """
 import math
+from collections.abc import Mapping
 
 import numpy as np
 
-from .hyperparameters import at_least, non_negative, positive, stored_scalar
+from .hyperparameters import at_least, non_negative, positive, stored_name, stored_scalar
 
 __all__ = ["LearningRateSchedule", "StepDecay", "ExponentialDecay", "CosineDecay",
            "LinearWarmup", "ReduceLROnPlateau"]
 
 _INTERVALS = ("epoch", "step")
+
+
+class _LearningRateHolder:
+    """Stands in for an optimizer while a loaded state is checked by a schedule's constructor."""
+
+    def __init__(self, lr):
+        self.lr = lr
 
 
 class LearningRateSchedule:
@@ -64,16 +72,48 @@ class LearningRateSchedule:
         return state
 
     def load_state_dict(self, state):
-        """Restore a state saved by ``state_dict`` and set the optimizer's lr to its last value."""
-        name = stored_scalar(state.get("name"), str)
+        """Restore a state saved by ``state_dict`` and set the optimizer's lr to its last value.
+
+        Everything is checked first (the settings as the constructor checks them); nothing
+        changes when the state does not fit."""
+        self._restore(self._checked_state(state))
+
+    def _checked_state(self, state):
+        """The attribute values ``state`` restores, checked; changes nothing."""
+        where = f"{type(self).__name__}.load_state_dict"
+        name = stored_name(state, where)
         if name != type(self).__name__:
-            raise ValueError(f"{type(self).__name__}.load_state_dict: state is for {name!r}")
-        self.interval = stored_scalar(state["interval"], str)
-        self.count = stored_scalar(state["count"], int)
-        self.base_lr = stored_scalar(state["base_lr"], float)
-        for key, kind in self.hyperparameters.items():
-            setattr(self, key, stored_scalar(state[key], kind))
-        self._set(stored_scalar(state["last_lr"], float))
+            raise ValueError(f"{where}: state is for {name!r}")
+        fields = ("interval", "count", "base_lr", "last_lr", *self.hyperparameters,
+                  *self._extra_state)
+        absent = [key for key in fields if key not in state]
+        if absent:
+            raise ValueError(f"{where}: state does not fit (missing: {', '.join(absent)})")
+        settings = {key: stored_scalar(state[key], kind, key, where)
+                    for key, kind in self.hyperparameters.items()}
+        interval = stored_scalar(state["interval"], str, "interval", where)
+        values = {"count": at_least(self, "count", stored_scalar(state["count"], int, "count", where), 0),
+                  "base_lr": non_negative(self, "base_lr", stored_scalar(state["base_lr"], float,
+                                                                         "base_lr", where)),
+                  "last_lr": non_negative(self, "last_lr", stored_scalar(state["last_lr"], float,
+                                                                         "last_lr", where))}
+        try:
+            checked = type(self)(_LearningRateHolder(values["base_lr"]), **settings,
+                                 interval=interval)
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"{where}: the state holds settings the constructor refuses: "
+                             f"{error}") from None
+        values.update((key, getattr(checked, key)) for key in ("interval", *settings))
+        return values
+
+    _extra_state = ()  # names of further state entries a subclass saves
+
+    def _restore(self, values):
+        """Assign checked values (from ``_checked_state``) and set the optimizer's lr."""
+        last_lr = values.pop("last_lr")
+        for key, value in values.items():
+            setattr(self, key, value)
+        self._set(last_lr)
 
     def __repr__(self):
         settings = ", ".join(f"{key}={getattr(self, key)!r}" for key in self.hyperparameters)
@@ -182,17 +222,26 @@ class LinearWarmup(LearningRateSchedule):
             state.update({f"after.{key}": value for key, value in self.after.state_dict().items()})
         return state
 
-    def load_state_dict(self, state):
+    def _checked_state(self, state):
+        if not isinstance(state, Mapping):
+            return super()._checked_state(state)
         nested = {key[len("after."):]: value for key, value in state.items()
-                  if key.startswith("after.")}
+                  if isinstance(key, str) and key.startswith("after.")}
         if bool(nested) != (self.after is not None):
             raise ValueError("LinearWarmup.load_state_dict: the state "
                              f"{'has' if nested else 'has no'} 'after' schedule, this one "
                              f"{'has' if self.after is not None else 'has none'}")
+        values = super()._checked_state({key: value for key, value in state.items()
+                                         if not (isinstance(key, str) and key.startswith("after."))})
         if nested:
-            self.after.load_state_dict(nested)
-        super().load_state_dict({key: value for key, value in state.items()
-                                 if not key.startswith("after.")})
+            values["after"] = self.after._checked_state(nested)
+        return values
+
+    def _restore(self, values):
+        after = values.pop("after", None)
+        if after is not None:
+            self.after._restore(after)
+        super()._restore(values)
 
 
 class ReduceLROnPlateau(LearningRateSchedule):
@@ -270,8 +319,15 @@ class ReduceLROnPlateau(LearningRateSchedule):
         state.update(best=self.best, wait=self.wait, cooldown_counter=self.cooldown_counter)
         return state
 
-    def load_state_dict(self, state):
-        super().load_state_dict(state)
-        self.best = stored_scalar(state["best"], float)
-        self.wait = stored_scalar(state["wait"], int)
-        self.cooldown_counter = stored_scalar(state["cooldown_counter"], int)
+    _extra_state = ("best", "wait", "cooldown_counter")
+
+    def _checked_state(self, state):
+        values = super()._checked_state(state)
+        where = "ReduceLROnPlateau.load_state_dict"
+        best = stored_scalar(state["best"], float, "best", where)
+        if math.isnan(best):
+            raise ValueError(f"{where}: best must be a number or +-inf, got nan")
+        values["best"] = best
+        for key in ("wait", "cooldown_counter"):
+            values[key] = at_least(self, key, stored_scalar(state[key], int, key, where), 0)
+        return values

@@ -1,7 +1,7 @@
 """Stochastic gradient descent, with optional (Nesterov) momentum."""
 import numpy as np
 
-from .hyperparameters import fraction
+from .hyperparameters import flag, fraction
 from .optimizer import Optimizer
 
 __all__ = ["SGD"]
@@ -31,7 +31,7 @@ class SGD(Optimizer):
     def __init__(self, params=None, lr=0.01, momentum=0.0, nesterov=False, weight_decay=0.0, *,
                  clipnorm=None, clipvalue=None, global_clipnorm=None, learning_rate=None):
         self.momentum = fraction(self, "momentum", momentum)
-        self.nesterov = bool(nesterov)
+        self.nesterov = flag(self, "nesterov", nesterov)
         if self.nesterov and self.momentum == 0.0:
             raise ValueError("SGD: nesterov=True needs momentum > 0")
         super().__init__(params, lr, weight_decay, clipnorm, clipvalue, global_clipnorm,

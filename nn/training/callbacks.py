@@ -15,9 +15,12 @@ from __future__ import annotations
 import csv
 import inspect
 import math
+import numbers
 import os
 import warnings
 from typing import Callable, Iterable
+
+from .progress import plural
 
 __all__ = [
     "Callback",
@@ -180,8 +183,8 @@ class EarlyStopping(Callback, _MonitorMixin):
         restore_best_weights: bool = False,
     ) -> None:
         self._init_monitor("EarlyStopping", monitor, mode, min_delta)
-        if patience < 0:
-            raise ValueError(f"EarlyStopping: patience must be >= 0, got {patience}")
+        if isinstance(patience, bool) or not isinstance(patience, numbers.Integral) or patience < 0:
+            raise ValueError(f"EarlyStopping: patience must be >= 0, got {patience!r}")
         self.patience = int(patience)
         self.verbose = verbose
         self.baseline = baseline
@@ -216,7 +219,8 @@ class EarlyStopping(Callback, _MonitorMixin):
             if self.verbose:
                 print(
                     f"Epoch {epoch + 1}: early stopping ({self.monitor} has not improved for "
-                    f"{self.wait} epochs; best {self.best:.4f} at epoch {self.best_epoch + 1})"
+                    f"{plural(self.wait, 'epoch')}; best {self.best:.4f} at epoch "
+                    f"{self.best_epoch + 1})"
                 )
 
 
@@ -256,7 +260,13 @@ class ModelCheckpoint(Callback, _MonitorMixin):
             if current is None or not self._is_improvement(current, self.best):
                 return
             self.best = current
-        path = self.filepath.format(epoch=epoch + 1, **logs)
+        try:
+            path = self.filepath.format(epoch=epoch + 1, **logs)
+        except (KeyError, IndexError, ValueError) as error:
+            available = ", ".join(["epoch", *sorted(logs)])
+            raise ValueError(f"ModelCheckpoint: cannot fill in filepath {self.filepath!r} "
+                             f"({type(error).__name__}: {error}); the fields available after "
+                             f"epoch {epoch + 1} are {available}") from None
         if self.save_weights_only:
             self.model.save_weights(path)
         else:
@@ -395,11 +405,27 @@ class ReduceLROnPlateau(Callback, _MonitorMixin):
 
 
 class TerminateOnNaN(Callback):
-    """Stop training as soon as an epoch's loss is NaN or infinite."""
+    """Stop training at the first batch whose loss is NaN or infinite (Keras's semantics).
+
+    ``fit`` ends the epoch right after that batch (its ``on_epoch_end`` callbacks still run) and
+    runs no further epoch. The batch's update has been applied, as in Keras. An epoch whose
+    logged loss is not finite stops training too (when the callback is driven per epoch).
+    """
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        self.stopped_at_batch = None
+
+    def on_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        loss = (logs or {}).get("loss")
+        if loss is not None and not math.isfinite(loss):
+            print(f"Batch {batch}: the loss is {loss}; stopping training")
+            self.stopped_at_batch = batch
+            self.model.stop_training = True
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         loss = (logs or {}).get("loss")
-        if loss is not None and not math.isfinite(loss):
+        if getattr(self, "stopped_at_batch", None) is None and loss is not None \
+                and not math.isfinite(loss):
             print(f"Epoch {epoch + 1}: the loss is {loss}; stopping training")
             self.model.stop_training = True
 

@@ -11,6 +11,7 @@ compares the predicted arg-max with the label.
 
 from __future__ import annotations
 
+import difflib
 from typing import Callable
 
 import numpy as np
@@ -22,6 +23,9 @@ __all__ = [
     "MeanAbsoluteError",
     "MeanMetricWrapper",
     "accuracy",
+    "binary_accuracy",
+    "categorical_accuracy",
+    "sparse_categorical_accuracy",
     "get",
 ]
 
@@ -81,6 +85,37 @@ def accuracy(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
             f"{y_pred.shape[:-1]}"
         )
     return predicted == actual
+
+
+def binary_accuracy(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
+    """Keras's ``binary_accuracy``: ``y_pred > 0.5`` against ``y_true > 0.5``, element by element
+    (multi-label outputs count each label)."""
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_true.shape != y_pred.shape and y_true.size == y_pred.size:
+        y_true = y_true.reshape(y_pred.shape)  # (n,) labels for (n, 1) outputs
+    _check_rows("binary_accuracy", y_true, y_pred)
+    return (y_pred > 0.5) == (y_true > 0.5)
+
+
+def categorical_accuracy(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
+    """Keras's ``categorical_accuracy``: the arg-max of one-hot ``y_true`` against that of
+    ``y_pred``, per sample."""
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    _check_rows("categorical_accuracy", y_true, y_pred)
+    if y_pred.ndim == 0:
+        raise ValueError("categorical_accuracy: predictions need a class axis, got a scalar")
+    return y_true.argmax(axis=-1) == y_pred.argmax(axis=-1)
+
+
+def sparse_categorical_accuracy(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
+    """Keras's ``sparse_categorical_accuracy``: integer labels ``y_true`` (shape
+    ``y_pred.shape[:-1]``, a trailing 1 allowed) against the arg-max of ``y_pred``."""
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_pred.ndim == 0 or y_true.shape not in (y_pred.shape[:-1], y_pred.shape[:-1] + (1,)):
+        raise ValueError(f"sparse_categorical_accuracy: labels of shape {y_true.shape} do not "
+                         f"fit predictions of shape {y_pred.shape}; expected class indices of "
+                         f"shape {y_pred.shape[:-1]}")
+    return y_true.reshape(y_pred.shape[:-1]) == y_pred.argmax(axis=-1)
 
 
 def _check_rows(name: str, y_true: np.ndarray, y_pred: np.ndarray) -> None:
@@ -146,9 +181,16 @@ class MeanMetricWrapper(Metric):
         return np.asarray(getattr(result, "data", result), dtype=np.float64)
 
 
+def _wrapping(fn: Callable) -> Callable[[str], Metric]:
+    return lambda name: MeanMetricWrapper(fn, name)
+
+
 _BY_NAME: dict[str, Callable[[str], Metric]] = {
     "accuracy": Accuracy,
     "acc": Accuracy,
+    "binary_accuracy": _wrapping(binary_accuracy),
+    "categorical_accuracy": _wrapping(categorical_accuracy),
+    "sparse_categorical_accuracy": _wrapping(sparse_categorical_accuracy),
     "mse": MeanSquaredError,
     "mean_squared_error": MeanSquaredError,
     "mae": MeanAbsoluteError,
@@ -157,7 +199,9 @@ _BY_NAME: dict[str, Callable[[str], Metric]] = {
 
 
 def get(identifier: str | Metric | Callable) -> Metric:
-    """A fresh ``Metric`` for a name ('accuracy'/'acc', 'mse', 'mae'), a Metric, or a function.
+    """A fresh ``Metric`` for a name ('accuracy'/'acc', 'binary_accuracy',
+    'categorical_accuracy', 'sparse_categorical_accuracy', 'mse', 'mae'), a Metric, or a
+    function. An unknown name is a ValueError listing the known ones (closest first).
 
     A name keeps its spelling as the metric's name, so ``'acc'`` is logged as ``acc`` as in Keras.
     """
@@ -166,9 +210,11 @@ def get(identifier: str | Metric | Callable) -> Metric:
     if isinstance(identifier, str):
         factory = _BY_NAME.get(identifier.lower())
         if factory is None:
+            close = difflib.get_close_matches(identifier.lower(), _BY_NAME, n=3)
+            hint = f"did you mean {' or '.join(repr(c) for c in close)}? " if close else ""
             raise ValueError(
-                f"unknown metric {identifier!r}; choose from {sorted(_BY_NAME)}, or pass a Metric "
-                "or a function (y_true, y_pred) -> per-sample values"
+                f"unknown metric {identifier!r}; {hint}known metrics: {sorted(_BY_NAME)}, or pass "
+                "a Metric or a function (y_true, y_pred) -> per-sample values"
             )
         return factory(identifier)
     if callable(identifier):

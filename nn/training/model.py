@@ -17,6 +17,9 @@ validation (this matters for ``Dropout`` and ``BatchNorm``).
 
 from __future__ import annotations
 
+import contextlib
+import warnings
+
 import os
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
@@ -25,6 +28,7 @@ import numpy as np
 
 import autograd
 from autograd import Tensor, no_grad
+from autograd.capture import CaptureMismatchError, capture
 
 from ..data import BatchIterator
 from ..module import Module
@@ -43,14 +47,22 @@ class CompiledState:
     loss: Callable
     metrics: list = field(default_factory=list)
     loss_spec: object = None  # the ``loss`` argument as given (saved in model files)
+    capture: object = "auto"  # how fit runs its steps: "auto", True or False (see ``compile``)
+
+
+# What ``compile`` uses when no ``capture`` is given (the test suite runs the training tests
+# once with each setting).
+DEFAULT_CAPTURE = False  # "auto" once the optimizers record their updates
+_CAPTURE_SETTINGS = ("auto", True, False, "check")
 
 
 class Model(Module):
     """A module with the Keras training API: ``compile``, ``fit``, ``evaluate``, ``predict``,
     ``summary``, ``save``, ``save_weights`` and ``load_weights``.
 
-    After ``fit``, ``history`` holds the returned ``History``; a callback sets ``stop_training``
-    to end training after the current epoch.
+    After ``fit``, ``history`` holds the returned ``History``. A callback ends training by
+    setting ``stop_training``: in ``on_batch_end`` the epoch ends after that batch, in
+    ``on_epoch_end`` training ends after that epoch.
     """
 
     _compiled: CompiledState | None = None
@@ -59,29 +71,35 @@ class Model(Module):
     stop_training: bool = False
 
     # ------------------------------------------------------------------ configuration
-    def compile(self, optimizer="rmsprop", loss=None, metrics=None):
+    def compile(self, optimizer="rmsprop", loss=None, metrics=None, capture=None):
         """Configure training: ``optimizer`` and ``loss`` are names (``'rmsprop'``,
         ``'categorical_crossentropy'``, ...) or objects; ``metrics`` a list of names
         (``'accuracy'``/``'acc'``, ``'mse'``, ``'mae'``), ``Metric`` objects or functions.
 
-        An optimizer given by name is created here with its default hyperparameters and receives
-        the model's parameters when training starts (so layers built lazily are included).
+        An optimizer given by name is Keras's (``'rmsprop'`` puts eps inside the square root, see
+        ``nn.optim.RMSprop``), created here with its default hyperparameters; it receives the
+        model's parameters when training starts (so layers built lazily are included). Every
+        name is checked here: a misspelled optimizer, loss or metric fails now, listing the known
+        names, rather than in ``fit``; the model is left as it was.
         """
         from .. import losses, optim  # imported here: optim is loaded on first use
 
         if loss is None:
             raise ValueError("compile: a loss is required, e.g. loss='categorical_crossentropy'")
-        optimizer = optim.get(optimizer)
-        loss_fn = _keras_order(losses.get(loss))
+        capture = DEFAULT_CAPTURE if capture is None else capture
+        if not any(capture is setting or capture == setting for setting in _CAPTURE_SETTINGS):
+            raise ValueError(f"compile: capture must be 'auto', True, False or 'check', got {capture!r}")
+        optimizer = _resolved("optimizer", optim.get, optimizer)
+        loss_fn = _keras_order(_resolved("loss", losses.get, loss))
         if metrics is None:
             metrics = []
         elif isinstance(metrics, (str, metrics_module.Metric)) or callable(metrics):
             metrics = [metrics]
-        resolved = [metrics_module.get(m) for m in metrics]
+        resolved = [_resolved("metrics", metrics_module.get, m) for m in metrics]
         names = [m.name for m in resolved]
         if len(set(names)) != len(names):
             raise ValueError(f"compile: metric names must be unique, got {names}")
-        self._compiled = CompiledState(optimizer, loss_fn, resolved, loss)
+        self._compiled = CompiledState(optimizer, loss_fn, resolved, loss, capture)
 
     @property
     def optimizer(self):
@@ -150,6 +168,13 @@ class Model(Module):
         compiled = self._require_compiled("fit")
         _check_positive_int("fit", "epochs", epochs, allow_zero=True)
         _check_positive_int("fit", "batch_size", batch_size)
+        _check_positive_int("fit", "initial_epoch", initial_epoch, allow_zero=True)
+        _check_verbose("fit", verbose)
+        if not isinstance(shuffle, (bool, np.bool_)):
+            raise TypeError(f"fit: shuffle must be True or False, got {shuffle!r}")
+        if seed is not None:
+            _check_positive_int("fit", "seed", seed, allow_zero=True)
+        callbacks = _callback_list(callbacks)
         x, y = self._prepare("fit", x, y)
         validation = None
         if validation_data is not None:
@@ -162,29 +187,28 @@ class Model(Module):
             seed = int(autograd.generator().integers(2**63))
         batches = BatchIterator(x, y, batch_size=batch_size, shuffle=shuffle, seed=seed)
         history = History()
-        callback_list = CallbackList([*(callbacks or ()), history], model=self)
+        callback_list = CallbackList([*callbacks, history], model=self)
         reporter = ProgressReporter(verbose, len(batches))
-        previous_modes = _modes(self)
         self.stop_training = False
         self.history = history
         logs: dict = {}
         callback_list.on_train_begin()
-        try:
-            for epoch in range(initial_epoch, epochs):
-                self.train()
-                callback_list.on_epoch_begin(epoch)
-                reporter.begin(f"Epoch {epoch + 1}/{epochs}")
-                logs = self._train_epoch(batches, compiled, reporter, callback_list)
-                if validation is not None:
-                    results = self._evaluate_arrays(*validation, batch_size, None)
-                    logs.update((f"val_{name}", value) for name, value in results.items())
-                reporter.end(logs)
-                callback_list.on_epoch_end(epoch, logs)
-                if self.stop_training:
-                    break
-        finally:
-            reporter.close()
-            _restore_modes(previous_modes)
+        with self.mode(True):  # each epoch sets training mode again; the modes are restored after
+            try:
+                for epoch in range(initial_epoch, epochs):
+                    self.train()
+                    callback_list.on_epoch_begin(epoch)
+                    reporter.begin(f"Epoch {epoch + 1}/{epochs}")
+                    logs = self._train_epoch(batches, compiled, reporter, callback_list)
+                    if validation is not None:
+                        results = self._evaluate_arrays(*validation, batch_size, None)
+                        logs.update((f"val_{name}", value) for name, value in results.items())
+                    reporter.end(logs)
+                    callback_list.on_epoch_end(epoch, logs)
+                    if self.stop_training:
+                        break
+            finally:
+                reporter.close()
         callback_list.on_train_end(logs)
         return history
 
@@ -194,14 +218,14 @@ class Model(Module):
         for metric in metrics:
             metric.reset_state()
         running = _RunningLoss(metrics)
-        train_batch = self._train_batch
         penalty = self._penalty_function()
+        train_batch = self._batch_trainer(compiled, penalty)
         show_progress = reporter.shows_batches
         per_batch_callbacks = callback_list.wants_batches
         for index, (x_batch, y_batch) in enumerate(batches):
             if per_batch_callbacks:
                 callback_list.on_batch_begin(index, {"batch": index, "size": len(x_batch)})
-            loss_value, y_pred = train_batch(x_batch, y_batch, compiled, penalty)
+            loss_value, y_pred = train_batch(x_batch, y_batch)
             running.add(loss_value, len(x_batch))
             for metric in metrics:
                 metric.update_state(y_batch, y_pred)
@@ -210,11 +234,13 @@ class Model(Module):
                                                    **running.logs()})
             if show_progress:
                 reporter.batch_end(index + 1, running.logs)
+            if self.stop_training:  # a callback stopped training within the epoch
+                break
         return running.logs()
 
-    def _train_batch(self, x_batch, y_batch, compiled, penalty) -> tuple[float, np.ndarray]:
+    def _train_step(self, x_batch, y_batch, compiled, penalty):
         """Forward, loss (plus ``penalty()`` unless it is None), backward and one optimizer
-        step; returns the loss and the predictions."""
+        step; returns the loss and the predictions (tensors)."""
         y_pred = self(Tensor(x_batch))
         loss = compiled.loss(y_batch, y_pred)
         if penalty is not None:
@@ -225,19 +251,50 @@ class Model(Module):
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
+        return loss, y_pred
+
+    def _train_batch(self, x_batch, y_batch, compiled, penalty) -> tuple[float, np.ndarray]:
+        """One eager training step; returns the loss and the predictions."""
+        loss, y_pred = self._train_step(x_batch, y_batch, compiled, penalty)
         return float(loss.data), y_pred.data
+
+    def _batch_trainer(self, compiled, penalty):
+        """``train(x_batch, y_batch) -> (loss, predictions)`` for one epoch: the eager step, or
+        the step captured once per batch shape and replayed (``compile``'s ``capture``)."""
+        def eager(x_batch, y_batch):
+            return self._train_batch(x_batch, y_batch, compiled, penalty)
+
+        if compiled.capture is False:
+            return eager
+        step = capture(lambda x, y: self._train_step(x, y, compiled, penalty),
+                       check=compiled.capture == "check")
+        calls = {}  # batch shape -> calls so far; "auto" checks the first replay of each
+
+        def captured(x_batch, y_batch):
+            if compiled.capture is False:  # a check failed earlier in this epoch
+                return eager(x_batch, y_batch)
+            key = (np.shape(x_batch), np.shape(y_batch))
+            calls[key] = calls.get(key, 0) + 1
+            check = compiled.capture == "check" or (compiled.capture == "auto" and calls[key] == 2)
+            step.check = check
+            try:
+                loss, y_pred = step(x_batch, y_batch)
+            except CaptureMismatchError as error:
+                warnings.warn(f"fit: the training step cannot be replayed ({error}); training "
+                              "goes on eagerly", stacklevel=4)
+                compiled.capture = False
+                loss, y_pred = error.eager_result  # the step ran eagerly while checking
+            return float(loss.data), y_pred.data
+
+        return captured
 
     def train_on_batch(self, x, y) -> float | list[float]:
         """One training step on one batch; returns the loss (and metrics) of that batch."""
         compiled = self._require_compiled("train_on_batch")
         x, y = self._prepare("train_on_batch", x, y)
         self._prepare_optimizer(compiled, x)
-        previous_modes = _modes(self)
-        self.train()
-        try:
+        with self.mode(True):
             loss_value, y_pred = self._train_batch(x, y, compiled, self._penalty_function())
-        finally:
-            _restore_modes(previous_modes)
         results = {"loss": loss_value}
         for metric in compiled.metrics:
             metric.reset_state()
@@ -281,6 +338,7 @@ class Model(Module):
         """
         self._require_compiled("evaluate")
         _check_positive_int("evaluate", "batch_size", batch_size)
+        _check_verbose("evaluate", verbose)
         x, y = self._prepare("evaluate", x, y)
         reporter = ProgressReporter(verbose, -(-len(x) // batch_size))
         reporter.begin("Evaluate")
@@ -318,6 +376,7 @@ class Model(Module):
     def predict(self, x, batch_size: int = 32, verbose: int = 0) -> np.ndarray:
         """The model's outputs for ``x`` (a numpy array), computed in batches in inference mode."""
         _check_positive_int("predict", "batch_size", batch_size)
+        _check_verbose("predict", verbose)
         x = self._prepare_inputs("predict", x)
         if len(x) == 0:
             raise ValueError(f"predict: got no samples (x has shape {x.shape})")
@@ -355,6 +414,11 @@ class Model(Module):
         x = _as_array(where, "x", x)
         if x.ndim == 0:
             raise ValueError(f"{where}: x must have a batch axis, got a scalar")
+        known = self._input_shape
+        if known is not None and x.ndim != len(known) + 1:
+            raise ValueError(f"{where}: the model takes samples of shape {tuple(known)}, so x "
+                             f"must have {len(known) + 1} axes (the batch axis first), got x "
+                             f"of shape {x.shape}")
         dtype = self._input_dtype()
         if x.dtype != dtype:
             x = x.astype(dtype)  # once here, instead of once per batch inside the layers
@@ -372,6 +436,8 @@ class Model(Module):
             )
         if len(x) == 0:
             raise ValueError(f"{where}: got no samples (x has shape {x.shape})")
+        _check_finite(where, "x", x)
+        _check_finite(where, "y", y)
         if np.issubdtype(y.dtype, np.floating) and y.dtype != x.dtype:
             y = y.astype(x.dtype)
         return x, y
@@ -382,15 +448,19 @@ class Model(Module):
         return self._prepare("fit (validation_data)", *validation_data)
 
     # ------------------------------------------------------------------ description and files
-    def summary(self, input_shape=None, print_fn=print) -> str:
-        """Print (with ``print_fn``; None prints nothing) and return a Keras-like table of the
-        layers with their output shapes and parameter counts."""
+    def summary(self, input_shape=None, print_fn=None) -> None:
+        """Print a Keras-like table of the layers (``dense (Dense)``) with their output shapes
+        and parameter counts, after a line with the model's name, and the totals: total,
+        trainable and non-trainable parameters.
+
+        Returns None, as Keras does (so Jupyter shows the table once). ``print_fn`` receives the
+        whole text instead of ``print`` (as in Keras 3), e.g. ``lines.append`` to keep it;
+        ``nn.training.summary.model_summary(model)`` returns it. ``input_shape`` is one sample's
+        shape, needed only when neither a layer nor a previous call has told the model.
+        """
         from .summary import model_summary
 
-        text = model_summary(self, input_shape)
-        if print_fn is not None:
-            print_fn(text)
-        return text
+        (print if print_fn is None else print_fn)(model_summary(self, input_shape))
 
     def save(self, path: str | os.PathLike, include_optimizer: bool = True) -> None:
         """Write the architecture, weights and compile settings (and, with ``include_optimizer``,
@@ -433,16 +503,23 @@ class _RunningLoss:
         return logs
 
 
+def _resolved(argument: str, get: Callable, value):
+    """``get(value)``, with a failure reported as compile's, naming the argument."""
+    try:
+        return get(value)
+    except (ValueError, TypeError) as error:
+        raise type(error)(f"compile: {argument}={value!r}: {error}") from None
+
+
 def _as_results(results: dict):
     values = list(results.values())
     return values[0] if len(values) == 1 else values
 
 
 def _keras_order(loss):
-    """Losses are called ``loss(y_true, y_pred)``; PyTorch-style ones take ``(input, target)``."""
-    from .. import losses
-
-    if isinstance(loss, losses._TorchStyleLoss):
+    """Losses are called ``loss(y_true, y_pred)``; PyTorch-style ones take ``(input, target)``
+    (their ``prediction_first`` is True)."""
+    if getattr(loss, "prediction_first", False):
         torch_style = loss
 
         def keras_order(y_true, y_pred):
@@ -454,12 +531,45 @@ def _keras_order(loss):
 
 
 def _as_array(where: str, name: str, value) -> np.ndarray:
+    """``value`` as a numpy array of real numbers (bool, int or float), or a clear error."""
     if isinstance(value, Tensor):
-        return value.data
-    array = np.asarray(value)
-    if array.dtype == object:
-        raise TypeError(f"{where}: {name} must be a numeric array, got object data")
+        array = value.data
+    else:
+        try:
+            array = np.asarray(value)
+        except (TypeError, ValueError) as error:  # e.g. ragged nested lists
+            raise ValueError(f"{where}: {name} cannot be made into one numeric array "
+                             f"({error})") from None
+    if array.dtype.kind not in "biuf":
+        described = "object data" if array.dtype == object else f"dtype {array.dtype}"
+        raise TypeError(f"{where}: {name} must be a numeric array (bool, int or float), got "
+                        f"{described}; convert it yourself if that is what you mean")
     return array
+
+
+def _check_finite(where: str, name: str, array: np.ndarray) -> None:
+    """Raise a ValueError naming the first sample of ``array`` that holds NaN or infinity."""
+    if array.dtype.kind != "f" or np.isfinite(array).all():
+        return
+    bad = ~np.isfinite(array.reshape(len(array), -1)).all(axis=1)
+    samples = np.flatnonzero(bad)
+    raise ValueError(f"{where}: {name} holds NaN or infinite values in {len(samples)} "
+                     f"sample(s), the first at index {samples[0]}; a single one would make the "
+                     "loss NaN")
+
+
+def _callback_list(callbacks) -> list:
+    """``callbacks`` (None or a list of ``Callback``) as a list, or a TypeError saying why not."""
+    if callbacks is None:
+        return []
+    if isinstance(callbacks, Callback):
+        raise TypeError(f"fit: callbacks must be a list, got one {type(callbacks).__name__}; "
+                        f"pass [{type(callbacks).__name__}(...)]")
+    try:
+        return list(callbacks)
+    except TypeError:
+        raise TypeError(f"fit: callbacks must be a list of Callback objects, got "
+                        f"{type(callbacks).__name__}") from None
 
 
 def _split_off(x, y, fraction):
@@ -481,29 +591,13 @@ def _check_positive_int(where: str, name: str, value, allow_zero: bool = False) 
         raise ValueError(f"{where}: {name} must be an integer >= {low}, got {value!r}")
 
 
-def _modes(model: Module) -> list:
-    return [(m, m.training) for m in model.modules()]
+def _check_verbose(where: str, verbose) -> None:
+    if isinstance(verbose, bool) or verbose not in (0, 1, 2):
+        raise ValueError(f"{where}: verbose must be 0, 1 or 2, got {verbose!r}")
 
 
-def _restore_modes(modes: list) -> None:
-    for module, mode in modes:
-        module.__dict__["training"] = mode
-
-
-class _inference:
-    """Context manager: inference mode and no graph, restoring every module's mode afterwards."""
-
-    def __init__(self, model: Module) -> None:
-        self.model = model
-
-    def __enter__(self):
-        self.modes = _modes(self.model)
-        self.model.eval()
-        self.no_grad = no_grad()
-        self.no_grad.__enter__()
-        return self
-
-    def __exit__(self, *exc):
-        self.no_grad.__exit__(*exc)
-        _restore_modes(self.modes)
-        return False
+@contextlib.contextmanager
+def _inference(model: Module):
+    """Inference mode and no graph inside the block; every module's mode is restored after."""
+    with model.mode(False), no_grad():
+        yield

@@ -3,6 +3,10 @@
 ``verbose=1``: a tqdm bar per epoch whose postfix shows the running loss and metrics (refreshed
 at most every 0.1 s, so the bar costs well under a microsecond per batch), replaced at the end of
 the epoch by one summary line; ``verbose=2``: only the summary lines; ``verbose=0``: nothing.
+
+A bar needs a terminal (or a Jupyter kernel) to redraw itself in place. When the output is a
+file or a pipe, ``verbose=1`` prints only the summary lines, one per epoch, as ``verbose=2``
+does, instead of hundreds of carriage-return frames (Keras does the same).
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from typing import Callable, Mapping
 
 from tqdm import tqdm
 
-__all__ = ["ProgressReporter", "format_logs", "format_value"]
+__all__ = ["ProgressReporter", "format_logs", "format_value", "plural", "redraws_in_place"]
 
 REFRESH_SECONDS = 0.1
 
@@ -33,6 +37,11 @@ def format_logs(logs: Mapping[str, object], separator: str = " - ") -> str:
     return separator.join(f"{name}: {format_value(value)}" for name, value in logs.items())
 
 
+def plural(count: int, noun: str) -> str:
+    """``'1 epoch'``, ``'5 epochs'``: a count with its noun in the right number."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 def format_duration(seconds: float) -> str:
     """Seconds as ``12s`` (or ``0.42s`` under ten seconds)."""
     return f"{seconds:.0f}s" if seconds >= 10 else f"{seconds:.2f}s"
@@ -41,6 +50,18 @@ def format_duration(seconds: float) -> str:
 def _per_step(seconds: float, steps: int) -> str:
     per_step = seconds / max(steps, 1)
     return f"{per_step * 1e3:.0f}ms/step" if per_step >= 1e-3 else f"{per_step * 1e6:.0f}us/step"
+
+
+def redraws_in_place(stream) -> bool:
+    """True for a terminal or a Jupyter kernel's output, where a bar can redraw itself; False
+    for a file or a pipe."""
+    if type(stream).__module__.split(".")[0] == "ipykernel":
+        return True
+    isatty = getattr(stream, "isatty", None)
+    try:
+        return bool(isatty and isatty())
+    except ValueError:  # a closed stream
+        return False
 
 
 class ProgressReporter:
@@ -56,7 +77,7 @@ class ProgressReporter:
         self.verbose = verbose
         self.steps = steps
         self.file = file
-        self.shows_batches = verbose == 1
+        self.shows_batches = verbose == 1 and redraws_in_place(self._out())
         self._bar = None
         self._refresh_at = 0.0
         self._started = 0.0

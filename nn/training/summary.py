@@ -4,6 +4,10 @@ Output shapes are found by running a batch of one zero sample through the model 
 mode without recording a graph, noting what each direct child returns. Parameter counts follow
 Keras: a layer's count includes its buffers (batch-norm running statistics), which are reported
 as non-trainable, as are parameters that do not require a gradient.
+
+Each row names its layer as Keras does, ``dense (Dense)``: a layer of a ``Sequential`` by its
+Keras name (``layer.name``), a layer of a model written PyTorch-style by the attribute it was
+assigned to (``fc1 (Linear)``), the name its author gave it in the code.
 """
 
 from __future__ import annotations
@@ -13,11 +17,12 @@ import numpy as np
 from autograd import Tensor, no_grad
 
 from ..module import Module
+from ..validation import sample_shape
 
-__all__ = ["model_summary", "count_parameters"]
+__all__ = ["model_summary", "count_parameters", "layer_label"]
 
 _COLUMNS = ("Layer (type)", "Output Shape", "Param #")
-_WIDTHS = (34, 26, 12)
+_WIDTHS = (34, 26, 12)  # at least; a longer name or shape widens its column
 
 
 def count_parameters(module: Module) -> tuple[int, int]:
@@ -43,18 +48,19 @@ def _bytes(module: Module, trainable: bool | None) -> int:
     return total
 
 
-def _format_size(size: int) -> str:
-    for unit, scale in (("GB", 1024**3), ("MB", 1024**2), ("KB", 1024)):
-        if size >= scale:
-            return f"{size / scale:.2f} {unit}"
-    return f"{size} B"
+def _format_size(size: float) -> str:
+    """Bytes as Keras prints them: ``0.00 B``, ``1.55 MB`` (powers of 1024)."""
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:.2f} {unit}"
+        size /= 1024
 
 
 def find_input_shape(model: Module, input_shape) -> tuple | None:
     """One sample's shape: ``input_shape`` when given, else the shape the model was built or
     trained with, else the first ``input_shape`` declared by a layer; None when none is known."""
     if input_shape is not None:
-        return tuple(input_shape)
+        return sample_shape(input_shape, "input_shape", "summary")
     known = getattr(model, "_input_shape", None)
     if known is not None:
         return tuple(known)
@@ -84,20 +90,16 @@ def _output_shapes(model: Module, input_shape: tuple, rows: list) -> dict:
     for p in model.parameters():
         dtype = p.data.dtype
         break
-    modes = [(m, m.training) for m in model.modules()]
     wrapped = [m for m in modules if m is not model and "forward" not in m.__dict__]
     for module in wrapped:
         module.__dict__["forward"] = recording(module)
     try:
-        model.eval()
-        with no_grad():
+        with model.mode(False), no_grad():
             out = model(Tensor(np.zeros((1,) + tuple(input_shape), dtype=dtype)))
         shapes[id(model)] = _shape_of(out)
     finally:
         for module in wrapped:
             module.__dict__.pop("forward", None)
-        for module, mode in modes:
-            module.__dict__["training"] = mode
     return shapes
 
 
@@ -108,8 +110,21 @@ def _shape_of(out) -> tuple | str:
     return (None,) + tuple(data.shape[1:]) if data.ndim else ()
 
 
-def _row(cells) -> str:
-    return "".join(f"{str(cell):<{width}}" for cell, width in zip(cells, _WIDTHS)).rstrip()
+def _row(cells, widths) -> str:
+    """Name and shape left-aligned, the count right-aligned (as Keras aligns them)."""
+    name, shape, count = (str(cell) for cell in cells)
+    return f"{name:<{widths[0]}}{shape:<{widths[1]}}{count:>{widths[2]}}".rstrip()
+
+
+def layer_label(registered_name: str, module: Module) -> str:
+    """``'dense (Dense)'``: how summaries and diagrams name a child layer. ``registered_name``
+    is the name its parent registered it under: a position (``'0'``, in a ``Sequential``) gives
+    way to the layer's Keras name, an attribute name (``'fc1'``) is shown as written."""
+    kind = type(module).__name__
+    if not registered_name:
+        return kind
+    shown = module.name if registered_name.isdigit() else registered_name
+    return f"{shown} ({kind})"
 
 
 def model_summary(model: Module, input_shape=None) -> str:
@@ -128,15 +143,18 @@ def model_summary(model: Module, input_shape=None) -> str:
         )
     shapes = _output_shapes(model, shape, rows)
 
-    width = sum(_WIDTHS)
-    title = model.name or type(model).__name__.lower()
-    lines = [f'Model: "{title}"', "_" * width, _row(_COLUMNS), "=" * width]
-    for index, (name, module) in enumerate(rows):
-        label = f"{name} ({type(module).__name__})" if name else type(module).__name__
+    table = []
+    for name, module in rows:
         trainable, frozen = count_parameters(module)
-        output = shapes.get(id(module), "?")
-        lines.append(_row((label, output, f"{trainable + frozen:,}")))
-        lines.append("" if index < len(rows) - 1 else "=" * width)
+        table.append((layer_label(name, module), shapes.get(id(module), "?"),
+                      f"{trainable + frozen:,}"))
+    widths = [max([minimum] + [len(str(row[i])) + 2 for row in table])
+              for i, minimum in enumerate(_WIDTHS)]
+    width = sum(widths)
+    lines = [f'Model: "{model.name}"', "_" * width, _row(_COLUMNS, widths), "=" * width]
+    for index, row in enumerate(table):
+        lines.append(_row(row, widths))
+        lines.append("" if index < len(table) - 1 else "=" * width)
     trainable, frozen = count_parameters(model)
     lines.append(f"Total params: {trainable + frozen:,} ({_format_size(_bytes(model, None))})")
     lines.append(f"Trainable params: {trainable:,} ({_format_size(_bytes(model, True))})")

@@ -108,8 +108,8 @@ model = Sequential([
 model.summary()
 
 # %% [markdown]
-# `compile` picks the three things training needs: the optimizer (RMSprop with Keras's defaults,
-# learning rate $10^{-3}$), the loss to minimise and the metrics to report. `fit` then runs
+# `compile` picks the three things training needs: the optimizer (Keras's RMSprop with its
+# defaults, learning rate $10^{-3}$), the loss to minimise and the metrics to report. `fit` then runs
 # mini-batch gradient descent: 128 images per step, each step a forward pass, the loss,
 # `backward()` and one optimizer update. `validation_split=0.1` holds out the last 10% of the
 # training images and measures them after every epoch; the model never trains on them.
@@ -230,7 +230,9 @@ print("restored model, test [loss, accuracy]:",
 # * the loss on the raw scores ("logits") with integer labels: `CrossEntropyLoss` applies the
 #   softmax itself, which is the same loss as softmax followed by categorical cross-entropy on
 #   one-hot labels, computed in a numerically safer way;
-# * `nn.optim.RMSprop` with the same settings as `'rmsprop'` above;
+# * `nn.optim.RMSprop` with the same settings as `'rmsprop'` above, in PyTorch's form: its
+#   $\epsilon$ is added after the square root, $g / (\sqrt{v} + \epsilon)$, where Keras's
+#   adds it inside, $g / \sqrt{v + \epsilon}$ (they differ only where $v$ is tiny);
 # * for every batch: forward, loss, `zero_grad()`, `backward()`, `step()`.
 #
 # `model.train()` and `model.eval()` switch layers such as dropout and batch normalization

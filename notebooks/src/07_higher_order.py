@@ -304,9 +304,11 @@ def train_critic(penalty_weight, steps=STEPS, seed=0):
         for p in params:
             p.data -= LR * p.grad
             p.zero_grad()
-        slopes = input_gradient_norms(between, params)   # only its numbers are kept
+        # only the numbers are kept: the graph behind them goes (while a graph that used the
+        # weights is alive, their arrays are read-only, and the update above would refuse)
+        slopes = input_gradient_norms(between, params).data
         history["gap"].append(gap.item())
-        history["slope"].append(float(slopes.data.mean()))
+        history["slope"].append(float(slopes.mean()))
     return params, history
 
 

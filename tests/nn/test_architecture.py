@@ -38,14 +38,15 @@ class Residual(nn.Module):
 
 # ---------------------------------------------------------------------- plot_model
 def test_sequential_boxes_show_type_shape_and_parameter_count():
+    nn.clear_session()
     model = recipe_mlp(hidden=32, inputs=20, classes=5)
     nodes, edges = statements(plot_model(model).source)
     assert set(nodes) == {"input", "layer0", "layer1"}
     assert edges == [("input", "layer0"), ("layer0", "layer1")]
     assert "(None, 20)" in nodes["input"]
-    assert "0: Dense" in nodes["layer0"] and "(None, 32)" in nodes["layer0"]
+    assert "<B>dense (Dense)</B>" in nodes["layer0"] and "(None, 32)" in nodes["layer0"]
     assert f"{20 * 32 + 32:,}" in nodes["layer0"]
-    assert "1: Dense" in nodes["layer1"] and "(None, 5)" in nodes["layer1"]
+    assert "<B>dense_1 (Dense)</B>" in nodes["layer1"] and "(None, 5)" in nodes["layer1"]
     assert f"{32 * 5 + 5:,}" in nodes["layer1"] and "softmax" in nodes["layer1"]
     assert f"{20 * 32 + 32 + 32 * 5 + 5:,} parameters" in plot_model(model).source
 
@@ -53,7 +54,7 @@ def test_sequential_boxes_show_type_shape_and_parameter_count():
 def test_arrows_follow_the_data_through_skip_connections():
     model = Residual()
     nodes, edges = statements(plot_model(model, input_shape=(4,)).source)
-    names = {n: re.search(r"<B>(\w+): \w+</B>", line).group(1)
+    names = {n: re.search(r"<B>(\w+) \(\w+\)</B>", line).group(1)
              for n, line in nodes.items() if n != "input"}
     named = {(names.get(a, a), names.get(b, b)) for a, b in edges}
     assert named == {("input", "fc1"), ("fc1", "act"), ("act", "fc2"), ("fc2", "head"),

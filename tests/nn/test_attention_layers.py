@@ -178,8 +178,7 @@ def test_keras_multi_head_attention_layout_and_masks_match_its_equations():
         size=(2, 3, 8))
     attention_mask = rng.random((2, 4, 3)) < 0.7
     value_mask = np.array([[1, 1, 0], [1, 1, 1]])
-    out, scores = layer(query, value, key, attention_mask=attention_mask, value_mask=value_mask,
-                        return_attention_scores=True)
+    layer.build(query.shape, value.shape, key.shape)
     shapes = {name: p.shape for name, p in layer.named_parameters()}
     assert shapes == {"query.kernel": (6, 3, 2), "query.bias": (3, 2), "key.kernel": (8, 3, 2),
                       "key.bias": (3, 2), "value.kernel": (7, 3, 4), "value.bias": (3, 4),

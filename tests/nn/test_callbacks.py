@@ -258,3 +258,38 @@ def test_history_callback_alone():
     history.on_epoch_end(1, {"loss": 1.0, "val_loss": 1.5})
     assert history.epoch == [0, 1]
     assert history.history == {"loss": [2.0, 1.0], "val_loss": [1.5]}
+
+
+def test_terminate_on_nan_stops_at_the_first_nan_batch(capsys):
+    # Keras semantics: the check is per batch, so the epoch with the NaN ends right there
+    x, y = data(64)
+    calls = []
+
+    def loss(y_true, y_pred):
+        calls.append(len(calls))
+        value = nn.losses.get("categorical_crossentropy")(y_true, y_pred)
+        return value * float("nan") if len(calls) == 3 else value
+
+    class Batches(Callback):
+        def on_train_begin(self, logs=None):
+            self.seen = []
+
+        def on_batch_end(self, batch, logs=None):
+            self.seen.append(batch)
+
+    model = compiled_model()
+    model.compile(optimizer="sgd", loss=loss)
+    counter, stopper = Batches(), TerminateOnNaN()
+    history = model.fit(x, y, epochs=4, batch_size=8, shuffle=False, verbose=0,
+                        callbacks=[counter, stopper])
+    assert counter.seen == [0, 1, 2]  # of 8 batches per epoch, 4 epochs
+    assert len(calls) == 3 and stopper.stopped_at_batch == 2
+    assert len(history.history["loss"]) == 1 and np.isnan(history.history["loss"][0])
+    assert "Batch 2: the loss is nan; stopping training" in capsys.readouterr().out
+
+
+def test_a_finite_run_is_not_stopped_by_terminate_on_nan():
+    x, y = data(32)
+    history = compiled_model().fit(x, y, epochs=2, batch_size=8, verbose=0,
+                                   callbacks=[TerminateOnNaN()])
+    assert len(history.history["loss"]) == 2

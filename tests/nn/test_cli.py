@@ -94,9 +94,10 @@ def test_limit_uses_the_first_samples(tmp_path, capsys):
     assert "Epoch 1/1 - 10/10" in printed
 
 
-def test_missing_dataset_is_a_clear_error(tmp_path, capsys, monkeypatch):
+def test_missing_dataset_is_a_clear_error(tmp_path, capsys, monkeypatch, no_dataset_anywhere):
     monkeypatch.delenv("LUCIDGRAD_DATA", raising=False)
     monkeypatch.setenv("LUCIDGRAD_CACHE", str(tmp_path / "cache"))
+    (tmp_path / "none").mkdir()  # an explicit --data-dir must exist (see the test below)
     status = cli.main(["train", "--dataset", "fashion-mnist", "--data-dir", str(tmp_path / "none"),
                        "--no-download", "--output-dir", str(tmp_path / "out")])
     assert status == 2
@@ -107,7 +108,7 @@ def test_missing_dataset_is_a_clear_error(tmp_path, capsys, monkeypatch):
     assert not (tmp_path / "out").exists()
 
 
-def test_failed_download_is_a_clear_error(tmp_path, capsys, monkeypatch):
+def test_failed_download_is_a_clear_error(tmp_path, capsys, monkeypatch, no_dataset_anywhere):
     monkeypatch.delenv("LUCIDGRAD_DATA", raising=False)
     monkeypatch.setenv("LUCIDGRAD_CACHE", str(tmp_path / "cache"))
     monkeypatch.setenv("LUCIDGRAD_MIRROR", (tmp_path / "no-mirror").as_uri())
@@ -205,3 +206,107 @@ def test_the_model_table_accepts_new_models(monkeypatch):
 
 def test_every_model_has_a_known_input_layout():
     assert {entry.input_layout for entry in MODELS.values()} <= {"flat", "images"}
+
+
+# ---------------------------------------------------------------------- paths given on the command line
+def tiny_mnist(directory, monkeypatch, seed=0):
+    """Write a tiny MNIST-shaped dataset into ``directory`` and make it the known MNIST."""
+    import dataclasses
+    import gzip
+    import hashlib
+
+    from nn.data import datasets, write_idx
+
+    rng = np.random.default_rng(seed)
+    arrays = {datasets.TRAIN_IMAGES: rng.integers(0, 256, (20, 4, 4), dtype=np.uint8),
+              datasets.TRAIN_LABELS: rng.integers(0, 10, 20, dtype=np.uint8),
+              datasets.TEST_IMAGES: rng.integers(0, 256, (10, 4, 4), dtype=np.uint8),
+              datasets.TEST_LABELS: rng.integers(0, 10, 10, dtype=np.uint8)}
+    directory.mkdir(parents=True, exist_ok=True)
+    digests = {}
+    for name, array in arrays.items():
+        write_idx(directory / name, array)
+        digests[name] = hashlib.sha256(gzip.decompress((directory / name).read_bytes())).hexdigest()
+    monkeypatch.setattr(datasets, "MNIST", dataclasses.replace(datasets.MNIST, sha256=digests))
+    return directory
+
+
+def test_a_data_dir_that_does_not_exist_fails_even_with_lucidgrad_data_set(
+        tmp_path, capsys, monkeypatch, no_dataset_anywhere):
+    tiny_mnist(tmp_path / "data" / "mnist", monkeypatch)
+    monkeypatch.setenv("LUCIDGRAD_DATA", str(tmp_path / "data"))  # would have the data
+    status = cli.main(["train", "--dataset", "mnist", "--data-dir", str(tmp_path / "typo"),
+                       "--output-dir", str(tmp_path / "out")])
+    captured = capsys.readouterr()
+    assert status == 2
+    assert captured.err == f"lucidgrad train: error: --data-dir {tmp_path / 'typo'}: no such directory\n"
+    assert captured.out == "" and not (tmp_path / "out").exists()
+
+
+def test_the_run_says_which_data_directory_it_used_and_an_explicit_one_wins(
+        tmp_path, capsys, monkeypatch, no_dataset_anywhere):
+    tiny_mnist(tmp_path / "data" / "mnist", monkeypatch)
+    monkeypatch.setenv("LUCIDGRAD_DATA", str(tmp_path / "data"))
+    argv = ["train", "--dataset", "mnist", "--epochs", "1", "--output-dir", str(tmp_path / "out"),
+            "--verbose", "2"]
+    assert cli.main(argv) == 0
+    assert f"Data directory: {tmp_path / 'data' / 'mnist'}\n" in capsys.readouterr().out
+
+    tiny_mnist(tmp_path / "mine", monkeypatch, seed=1)  # now only this copy has the known digests
+    assert cli.main(argv + ["--data-dir", str(tmp_path / "mine")]) == 0
+    assert f"Data directory: {tmp_path / 'mine'}\n" in capsys.readouterr().out
+
+
+def test_errors_tell_a_command_line_user_the_option_names(tmp_path, capsys, no_dataset_anywhere):
+    (tmp_path / "empty").mkdir()
+    status = cli.main(["train", "--dataset", "mnist", "--data-dir", str(tmp_path / "empty"),
+                       "--no-download", "--output-dir", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert status == 2
+    assert "pass --data-dir D" in err and "because --no-download was given" in err
+    assert "path=D" not in err and "download=False" not in err
+
+
+@pytest.mark.parametrize("where", ["a file", "under a file", "a long name"])
+def test_an_impossible_output_dir_fails_before_training(tmp_path, capsys, where):
+    blocker = tmp_path / "blocker"
+    blocker.write_text("not a directory")
+    output = {"a file": blocker, "under a file": blocker / "run",
+              "a long name": tmp_path / ("x" * 300)}[where]
+    status = cli.main(["train", "--dataset", "moons", "--epochs", "1",
+                       "--output-dir", str(output)])
+    captured = capsys.readouterr()
+    assert status == 2
+    assert captured.err.startswith(f"lucidgrad train: error: --output-dir: cannot write into "
+                                   f"directory {output}: ")
+    assert captured.err.count("\n") == 1 and "Traceback" not in captured.err
+    assert "Epoch" not in captured.out and "Test accuracy" not in captured.out
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0,
+                    reason="permissions do not stop the superuser")
+def test_an_unwritable_output_dir_fails_before_training(tmp_path, capsys):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        assert cli.main(["train", "--dataset", "moons", "--output-dir", str(locked / "run")]) == 2
+    finally:
+        locked.chmod(0o700)
+    captured = capsys.readouterr()
+    assert "--output-dir: cannot write into directory" in captured.err
+    assert "Epoch" not in captured.out
+
+
+def test_the_isolation_fixture_hides_system_folders(tmp_path_factory, monkeypatch,
+                                                    no_dataset_anywhere):
+    # a folder outside the test's own, standing for /usr/share/datasets/fashion-mnist
+    import dataclasses
+
+    from nn.data import DatasetError, datasets, load_fashion_mnist
+
+    system = tiny_mnist(tmp_path_factory.mktemp("system"), monkeypatch)
+    monkeypatch.setattr(datasets, "FASHION_MNIST", dataclasses.replace(
+        datasets.MNIST, title="Fashion-MNIST", folder="fashion-mnist", system_dirs=(str(system),)))
+    with pytest.raises(DatasetError, match="Could not find Fashion-MNIST"):
+        load_fashion_mnist(download=False)

@@ -374,3 +374,17 @@ def test_real_datasets_match_keras(monkeypatch, loader, first_test_labels):
     assert np.array_equal(np.bincount(y_test, minlength=10) > 0, np.ones(10, bool))
     assert y_test[:5].tolist() == first_test_labels
     assert x_train.max() == 255
+
+
+def test_a_mirror_that_never_answers_fails_within_the_timeout(tmp_path, tiny):
+    # a socket that accepts connections (the kernel's backlog) but never sends a byte: the
+    # download must give up after ``timeout`` seconds per mirror instead of hanging
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        source = dataclasses.replace(tiny, mirrors=(url, url + "/again"))
+        with pytest.raises(DatasetError, match="Downloading failed") as error:
+            load_idx_dataset(source, timeout=0.5)
+    assert str(error.value).count("timed out") == 2  # each mirror gave up on its own
+    assert files_under(tmp_path / "cache") == []

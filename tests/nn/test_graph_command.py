@@ -93,7 +93,8 @@ def test_saved_model_architecture(tmp_path, saved_mlp):
     out = tmp_path / "layers.dot"
     assert run("--model", str(saved_mlp), "--architecture", "-o", str(out)) == 0
     source = out.read_text(encoding="utf-8")
-    assert "0: Dense" in source and "(None, 16)" in source and f"{6 * 16 + 16:,}" in source
+    assert re.search(r"<B>dense(_\d+)? \(Dense\)</B>", source)  # the layer's Keras name, saved
+    assert "(None, 16)" in source and f"{6 * 16 + 16:,}" in source
     assert "rankdir=TB" in source
     assert run("--model", str(saved_mlp), "--architecture", "-o", str(out), "--rankdir", "LR") == 0
     assert "rankdir=LR" in out.read_text(encoding="utf-8")

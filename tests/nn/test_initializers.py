@@ -88,3 +88,108 @@ def test_get_and_serialize():
         init.get("glorot")
     with pytest.raises(ValueError, match="not a built-in initializer"):
         init.serialize(custom)
+
+
+# ---------------------------------------------------------------- orthogonal, identity, truncated
+# normal and variance scaling, by name and as objects
+
+@pytest.mark.parametrize("shape", [(6, 6), (10, 4), (4, 12), (3, 3, 4, 8), (2, 5, 3)])
+def test_orthogonal_reads_the_kernel_as_keras_does(shape):
+    w = init.get("orthogonal")(shape, dtype=np.float64, rng=np.random.default_rng(0))
+    matrix = w.reshape(-1, shape[-1])  # Keras flattens the leading dimensions
+    rows, cols = matrix.shape
+    gram = matrix.T @ matrix if rows >= cols else matrix @ matrix.T
+    np.testing.assert_allclose(gram, np.eye(min(rows, cols)), atol=1e-12)
+    scaled = init.Orthogonal(gain=0.5)(shape, dtype=np.float64, rng=np.random.default_rng(0))
+    np.testing.assert_allclose(scaled, 0.5 * w, atol=1e-15)
+    with pytest.raises(ValueError, match=r"two or more dimensions, got \(5,\)"):
+        init.orthogonal()((5,))
+
+
+def test_recurrent_kernel_of_three_gates_has_orthonormal_rows():
+    units = 8
+    w = init.Orthogonal()((units, 3 * units), rng=np.random.default_rng(1))  # GRU recurrent kernel
+    np.testing.assert_allclose(w @ w.T, np.eye(units), atol=1e-5)
+
+
+def test_identity():
+    np.testing.assert_array_equal(init.get("identity")((2, 3)), [[1, 0, 0], [0, 1, 0]])
+    np.testing.assert_array_equal(init.Identity(gain=2.0)((2, 2), dtype=np.float64), 2 * np.eye(2))
+    with pytest.raises(ValueError, match=r"2-D shape, got \(2, 2, 2\)"):
+        init.identity()((2, 2, 2))
+
+
+def test_truncated_normal_redraws_beyond_two_stddevs():
+    draw = init.TruncatedNormal(mean=1.0, stddev=0.2)
+    w = draw(SHAPE, dtype=np.float64, rng=np.random.default_rng(2))
+    assert w.min() >= 0.6 and w.max() <= 1.4 and w.min() < 0.601 and w.max() > 1.399
+    assert abs(w.mean() - 1.0) < 0.002
+    assert np.isclose(w.std(), 0.2 * init.TRUNCATED_NORMAL_STD, rtol=0.01)
+    assert init.get("truncated_normal").stddev == 0.05
+    with pytest.raises(ValueError, match="TruncatedNormal: stddev must be > 0"):
+        init.TruncatedNormal(stddev=0)
+
+
+@pytest.mark.parametrize("mode, n", [("fan_in", FAN_IN), ("fan_out", FAN_OUT),
+                                     ("fan_avg", (FAN_IN + FAN_OUT) / 2)])
+def test_variance_scaling_has_variance_scale_over_fan(mode, n):
+    for distribution in ("truncated_normal", "untruncated_normal", "uniform"):
+        w = init.VarianceScaling(3.0, mode, distribution)(SHAPE, dtype=np.float64,
+                                                          rng=np.random.default_rng(3))
+        assert np.isclose(w.var(), 3.0 / n, rtol=0.02), distribution
+    limit = math.sqrt(9.0 / n)
+    w = init.variance_scaling(3.0, mode, "uniform")(SHAPE, rng=np.random.default_rng(3))
+    assert np.abs(w).max() <= limit and np.abs(w).max() > 0.999 * limit
+
+
+def test_variance_scaling_reproduces_the_named_initializers_exactly():
+    pairs = [(init.glorot_uniform, init.VarianceScaling(1.0, "fan_avg", "uniform")),
+             (init.he_normal, init.VarianceScaling(2.0, "fan_in", "truncated_normal")),
+             (init.lecun_normal, init.VarianceScaling(1.0, "fan_in", "truncated_normal"))]
+    for named, general in pairs:
+        np.testing.assert_array_equal(named((3, 3, 4, 5), rng=np.random.default_rng(4)),
+                                      general((3, 3, 4, 5), rng=np.random.default_rng(4)))
+
+
+def test_variance_scaling_rejects_bad_arguments():
+    with pytest.raises(ValueError, match="VarianceScaling: mode must be one of"):
+        init.VarianceScaling(mode="fan_sum")
+    with pytest.raises(ValueError, match="VarianceScaling: distribution must be one of"):
+        init.VarianceScaling(distribution="normal_ish")
+    with pytest.raises(ValueError, match="VarianceScaling: scale must be a positive number"):
+        init.VarianceScaling(scale=0)
+
+
+@pytest.mark.parametrize("name, cls, config", [
+    ("orthogonal", "Orthogonal", {"gain": 1.5}),
+    ("identity", "Identity", {"gain": 0.5}),
+    ("truncated_normal", "TruncatedNormal", {"mean": 0.1, "stddev": 0.3}),
+    ("variance_scaling", "VarianceScaling",
+     {"scale": 2.0, "mode": "fan_out", "distribution": "uniform"}),
+])
+def test_new_initializers_by_name_and_in_json(name, cls, config):
+    import json
+    assert type(init.get(name)) is getattr(init, cls) and type(init.get(cls)) is getattr(init, cls)
+    obj = getattr(init, cls)(**config)
+    saved = json.loads(json.dumps(init.serialize(obj)))
+    assert saved == {"class_name": name, "config": config}
+    rebuilt = init.get(saved)
+    assert type(rebuilt) is type(obj) and rebuilt.get_config() == config
+    rebuilt_camel = init.get({"class_name": cls, "config": config})
+    np.testing.assert_array_equal(rebuilt_camel((4, 4), rng=np.random.default_rng(5)),
+                                  obj((4, 4), rng=np.random.default_rng(5)))
+
+
+def test_a_dense_layer_with_an_orthogonal_kernel_survives_a_model_file(tmp_path):
+    import nn
+    model = nn.Sequential([nn.Dense(6, input_shape=(6,), kernel_initializer=init.Orthogonal(2.0),
+                                    bias_initializer="truncated_normal")])
+    kernel = model.layers[0].kernel.data
+    np.testing.assert_allclose(kernel.T @ kernel, 4 * np.eye(6), atol=1e-5)
+    model.save(tmp_path / "model.npz")
+    loaded = nn.load_model(tmp_path / "model.npz")
+    layer = loaded.layers[0]
+    assert isinstance(layer.kernel_initializer, init.Orthogonal)
+    assert layer.kernel_initializer.gain == 2.0
+    assert isinstance(layer.bias_initializer, init.TruncatedNormal)
+    np.testing.assert_array_equal(layer.kernel.data, kernel)

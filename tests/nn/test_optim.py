@@ -33,16 +33,21 @@ def reference_sgd(lr=0.01, momentum=0.0, nesterov=False, weight_decay=0.0):
 
 
 def reference_rmsprop(lr=1e-3, rho=0.9, eps=1e-7, momentum=0.0, centered=False,
-                      weight_decay=0.0):
+                      weight_decay=0.0, eps_inside_sqrt=False):
+    """PyTorch's update; with eps_inside_sqrt, Keras 3's (RMSprop.update_step)."""
     w, v, mg, buf, path = W0.copy(), np.zeros_like(W0), np.zeros_like(W0), np.zeros_like(W0), []
     for g in GRADS:
         g = g + weight_decay * w
         v = rho * v + (1 - rho) * g ** 2
         if centered:
             mg = rho * mg + (1 - rho) * g
-            denominator = np.sqrt(v - mg ** 2) + eps
+            variance = v - mg ** 2
         else:
-            denominator = np.sqrt(v) + eps
+            variance = v
+        if eps_inside_sqrt:
+            denominator = np.sqrt(variance + eps)
+        else:
+            denominator = np.sqrt(variance) + eps
         increment = lr * g / denominator
         if momentum:
             buf = momentum * buf + increment
@@ -95,6 +100,11 @@ CASES = [
     (optim.RMSprop, reference_rmsprop, {"centered": True}),
     (optim.RMSprop, reference_rmsprop, {"centered": True, "momentum": 0.7, "lr": 0.01}),
     (optim.RMSprop, reference_rmsprop, {"weight_decay": 0.05}),
+    (optim.RMSprop, reference_rmsprop, {"eps_inside_sqrt": True}),
+    (optim.RMSprop, reference_rmsprop, {"eps_inside_sqrt": True, "lr": 0.01, "rho": 0.8,
+                                        "eps": 1e-3}),
+    (optim.RMSprop, reference_rmsprop, {"eps_inside_sqrt": True, "centered": True,
+                                        "momentum": 0.7, "lr": 0.01, "eps": 1e-3}),
     (optim.Adam, reference_adam, {}),
     (optim.Adam, reference_adam, {"lr": 0.05, "beta1": 0.5, "beta2": 0.9, "eps": 1e-3}),
     (optim.Adam, reference_adam, {"amsgrad": True, "lr": 0.01}),

@@ -23,19 +23,31 @@ from functools import cached_property
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+__all__ = ["Windows", "as_tuple", "padding_pairs", "same_padding", "output_size", "pad_spatial",
+           "empty_in_layout", "in_layout", "crop_index", "check_rank"]
 
-def as_tuple(value, n, name, op, minimum=1):
-    """``value`` (an int or a sequence of ``n`` ints) as a tuple of ``n`` ints >= ``minimum``."""
-    if isinstance(value, (int, np.integer)):
+
+def _is_int(value):
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def as_tuple(value, n, name, op, minimum=1, count_error=None):
+    """``value`` (an int or a sequence of ``n`` ints) as a tuple of ``n`` ints >= ``minimum``.
+
+    Floats and booleans are refused rather than truncated. ``count_error`` is what the message
+    says when ``value`` has the wrong number of entries (by default, that the input has ``n``
+    spatial dimensions)."""
+    if _is_int(value):
         values = (int(value),) * n
     else:
-        try:
-            values = tuple(int(v) for v in value)
-        except TypeError:
-            raise TypeError(f"{op}: {name} must be an int or a tuple of {n} ints, got {value!r}") from None
+        if isinstance(value, (str, bytes, dict)) or not hasattr(value, "__iter__") or not all(
+                _is_int(v) for v in value):
+            raise TypeError(f"{op}: {name} must be an int or a tuple of {n} ints, got {value!r}")
+        values = tuple(int(v) for v in value)
         if len(values) != n:
-            raise ValueError(f"{op}: {name} {value!r} has {len(values)} entries but the input has "
-                             f"{n} spatial dimension{'s' * (n != 1)}")
+            count_error = count_error or (f"has {len(values)} entries but the input has {n} "
+                                          f"spatial dimension{'s' * (n != 1)}")
+            raise ValueError(f"{op}: {name} {value!r} {count_error}")
     if any(v < minimum for v in values):
         raise ValueError(f"{op}: every entry of {name} must be >= {minimum}, got {value!r}")
     return values
@@ -164,12 +176,12 @@ class Windows:
         first = padded.ndim - trailing - d
         shape, strides = padded.shape, padded.strides
         spatial_strides = strides[first:first + d]
-        return as_strided(
+        return as_strided(  # subok: a traced array stays traced (see autograd.capture)
             padded,
             shape[:first] + self.kernel + self.out + shape[first + d:],
             strides[:first] + tuple(s * t for s, t in zip(spatial_strides, self.dilation))
             + tuple(s * t for s, t in zip(spatial_strides, self.stride)) + strides[first + d:],
-            writeable=False)
+            subok=True, writeable=False)
 
 
 def pad_spatial(x, padding, value=0, trailing=0):
@@ -196,7 +208,7 @@ def empty_in_layout(shape, like, dtype):
     """An uninitialised array of ``shape`` whose axes are laid out in memory in the same order
     as those of ``like`` (same number of axes), so elementwise work between them streams."""
     order = _axis_order(like)
-    return np.empty([shape[axis] for axis in order], dtype=dtype).transpose(np.argsort(order))
+    return np.empty([shape[axis] for axis in order], dtype=dtype, like=like).transpose(np.argsort(order))
 
 
 def in_layout(x, like):

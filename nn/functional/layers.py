@@ -6,12 +6,10 @@ engine. The layers in ``nn.layers`` are thin wrappers that own the parameters an
 import numpy as np
 
 from autograd import Tensor, affine, linear as _linear
+from autograd.capture import traced
 from autograd.randomness import dropout_mask
 
-from .losses import binary_cross_entropy_with_logits, cross_entropy
-
-__all__ = ["cast_input", "dense", "linear", "dropout", "batch_norm", "flatten", "cross_entropy",
-           "binary_cross_entropy_with_logits"]
+__all__ = ["cast_input", "dense", "linear", "dropout", "batch_norm", "flatten"]
 
 
 def cast_input(x, dtype):
@@ -28,20 +26,23 @@ def dense(x, kernel, bias=None, activation=None):
     return y if activation is None else activation(y)
 
 
-def linear(x, weight, bias=None):
-    """PyTorch's linear layer: ``x @ weight.T + bias`` with ``weight`` of shape (out, in)."""
-    return _linear(x, weight, bias)
+def linear(input, weight, bias=None):
+    """PyTorch's linear layer: ``input @ weight.T + bias`` with ``weight`` of shape (out, in)."""
+    return _linear(input, weight, bias)
 
 
-def dropout(x, rate, training=True, rng=None):
-    """Inverted dropout: in training, zero each element with probability ``rate`` and scale the
-    survivors by 1 / (1 - rate), so the expected value is unchanged; otherwise return ``x``.
+def dropout(input, p=0.5, training=True, inplace=False, *, rng=None):
+    """Inverted dropout (PyTorch's ``F.dropout``; ``p`` is Keras's ``rate``): in training, zero
+    each element with probability ``p`` and scale the survivors by 1 / (1 - p), so the expected
+    value is unchanged; otherwise return the input.
 
     The mask is a constant drawn from ``rng`` (default ``autograd.generator()``); the gradient is
-    the same mask times the incoming gradient.
+    the same mask times the incoming gradient. ``inplace`` is accepted for PyTorch code, but the
+    result is always a new tensor (the graph keeps the input).
     """
+    x, rate = input, p
     if not 0 <= rate < 1:
-        raise ValueError(f"dropout: rate must lie in [0, 1), got {rate}")
+        raise ValueError(f"dropout: p must lie in [0, 1), got {rate}")
     if not isinstance(x, Tensor):
         x = Tensor(x)
     if not training or rate == 0:
@@ -67,6 +68,8 @@ def batch_norm(x, gamma=None, beta=None, moving_mean=None, moving_variance=None,
     ndim = x.ndim
     if ndim < 2:
         raise ValueError(f"batch_norm: input must have a batch axis and a feature axis, got shape {x.shape}")
+    # the moving statistics live outside the graph: a captured step must record their use too
+    moving_mean, moving_variance = traced(moving_mean), traced(moving_variance)
     axis = axis % ndim
     channels = x.shape[axis]
     reduce_axes = tuple(i for i in range(ndim) if i != axis)
