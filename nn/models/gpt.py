@@ -22,7 +22,7 @@ import math
 
 import numpy as np
 
-from autograd import Tensor, generator, take
+from autograd import Tensor, generator, no_grad, take
 
 from ..containers import ModuleList
 from ..layers import Dropout, LayerNorm, Linear, PositionalEmbedding, TransformerEncoderLayer
@@ -113,7 +113,7 @@ class GPT(Model):
                     std = residual_std if id(p) in writers else INIT_STD
                     p.data[...] = rng.normal(0.0, std, p.shape)
 
-    def forward(self, tokens):
+    def _embed(self, tokens):
         tokens = token_array(tokens, self.vocab_size, f"GPT(vocab_size={self.vocab_size})")
         if tokens.ndim not in (1, 2) or tokens.shape[-1] == 0:
             raise ValueError(f"GPT: expected token ids of shape (batch, length) or (length,), got "
@@ -122,10 +122,29 @@ class GPT(Model):
             raise ValueError(f"GPT: a sequence of {tokens.shape[-1]} tokens (input shape "
                              f"{tokens.shape}) is longer than the context of "
                              f"{self.context_length} tokens")
-        x = self.dropout(self.position_embedding(take(self.token_embedding, tokens)))
+        return self.dropout(self.position_embedding(take(self.token_embedding, tokens)))
+
+    def forward(self, tokens):
+        x = self._embed(tokens)
         for block in self.blocks:
             x = block(x, is_causal=True)
         return self.head(self.norm(x))
+
+    def attention_maps(self, tokens):
+        """The attention weights of every block for ``tokens``: a list of ``(N, heads, T, T)``
+        arrays (``(heads, T, T)`` for one unbatched sequence), row ``t`` of a head being what
+        step ``t`` looked at. Computed in inference mode without a graph, for pictures (see
+        ``nn.attention_maps.plot_attention``)."""
+        maps = []
+        with no_grad(), self.mode(False):
+            x = self._embed(tokens)
+            for block in self.blocks:
+                seen = block.norm1(x) if block.norm_first else x
+                _, weights = block.self_attn(seen, seen, seen, need_weights=True,
+                                             average_attn_weights=False, is_causal=True)
+                maps.append(weights.data)
+                x = block(x, is_causal=True)
+        return maps
 
     def get_config(self):
         block = self.blocks[0]
