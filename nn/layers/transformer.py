@@ -90,4 +90,7 @@ class TransformerEncoderLayer(Module):
                 "bias": self.linear1.bias is not None, "dtype": attention.dtype.name}
 
     def extra_repr(self):
-        return (f"norm_first={self.norm_first}, activation={self.activation_name!r}")
+        attention = self.self_attn
+        return (f"d_model={attention.embed_dim}, nhead={attention.num_heads}, "
+                f"dim_feedforward={self.linear1.out_features}, norm_first={self.norm_first}, "
+                f"activation={self.activation_name!r}")

@@ -165,3 +165,17 @@ def test_draw_graph_of_one_block_is_clustered_by_module():
     for cluster in ("blocks.0.self_attn", "blocks.0.linear1", "blocks.0.norm1", "norm", "head"):
         assert f"cluster_{cluster}" in source, cluster
     assert "attention_weights" in source
+
+
+def test_summary_and_diagram_list_each_block():
+    from nn.architecture import plot_model
+
+    model = tiny_gpt()
+    printed = []
+    model.summary(print_fn=printed.append)
+    for row in ("blocks.0 (TransformerEncoderLayer)", "blocks.1 (TransformerEncoderLayer)"):
+        assert row in printed[0]
+    assert "ModuleList" not in printed[0] and "(None, 8, 8)" in printed[0]
+    source = plot_model(model).source
+    assert "blocks.1: TransformerEncoderLayer" in source or "blocks.1 (TransformerEncoderLayer)" \
+        in source
