@@ -106,32 +106,37 @@ def torch_twin(workload, ours):
     return theirs, optimizer, tokens, loss_of
 
 
+def _timed(forward, update):
+    """Seconds of ``loss = forward()``, ``loss.backward()`` and ``update()``."""
+    start = time.perf_counter()
+    loss = forward()
+    middle = time.perf_counter()
+    loss.backward()
+    backward = time.perf_counter()
+    update()
+    return middle - start, backward - middle, time.perf_counter() - backward
+
+
 def lucidgrad_step(parts):
     """One timed step of lucidgrad (``parts`` is a workload's tuple); returns the three times."""
     model, optimizer, inputs, _, loss_of = parts
-    start = time.perf_counter()
-    loss = loss_of(model(inputs))
-    forward = time.perf_counter()
-    loss.backward()
-    backward = time.perf_counter()
-    optimizer.step()
-    optimizer.zero_grad()
-    end = time.perf_counter()
-    return forward - start, backward - forward, end - backward
+
+    def update():
+        optimizer.step()
+        optimizer.zero_grad()
+
+    return _timed(lambda: loss_of(model(inputs)), update)
 
 
 def torch_step(parts):
     """One timed step of PyTorch; returns the three times."""
     model, optimizer, inputs, loss_of = parts
-    start = time.perf_counter()
-    loss = loss_of(model(inputs))
-    forward = time.perf_counter()
-    loss.backward()
-    backward = time.perf_counter()
-    optimizer.step()
-    optimizer.zero_grad(set_to_none=True)
-    end = time.perf_counter()
-    return forward - start, backward - forward, end - backward
+
+    def update():
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+
+    return _timed(lambda: loss_of(model(inputs)), update)
 
 
 def check_twins(workload):

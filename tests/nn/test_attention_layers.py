@@ -7,6 +7,7 @@ import pytest
 import autograd as ag
 import nn
 from autograd import Tensor, testing
+from torch_comparison import assert_parameter_grads_match
 
 E, HEADS, N, L, S = 8, 2, 3, 4, 5
 
@@ -49,10 +50,7 @@ def compare(torch, theirs, ours, inputs, upstream, **kwargs):
     (o_out * upstream).sum().backward()
     for ours_x, theirs_x in zip(our_inputs, torch_inputs):
         np.testing.assert_allclose(ours_x.grad, theirs_x.grad.numpy(), atol=1e-6)
-    torch_params = dict(theirs.named_parameters())
-    for name, p in ours.named_parameters():
-        np.testing.assert_allclose(p.grad, torch_params[name].grad.numpy(), atol=1e-6,
-                                   err_msg=name)
+    assert_parameter_grads_match(ours, theirs)
 
 
 @pytest.mark.parametrize("batch_first", [False, True])

@@ -7,6 +7,7 @@ import pytest
 import nn
 from autograd import Tensor, testing
 from gradient_checks import check_module_gradients
+from torch_comparison import assert_parameter_grads_match
 
 
 def reference(x, axes, weight, bias, eps):
@@ -37,9 +38,7 @@ def test_layer_norm_matches_pytorch_with_copied_weights(shape, affine, bias):
     (out * upstream).sum().backward()
     np.testing.assert_allclose(out.data, theirs(tx).detach().numpy(), atol=1e-6)
     np.testing.assert_allclose(ox.grad, tx.grad.numpy(), atol=1e-6)
-    for name, p in ours.named_parameters():
-        np.testing.assert_allclose(p.grad, dict(theirs.named_parameters())[name].grad.numpy(),
-                                   atol=1e-6)
+    assert_parameter_grads_match(ours, theirs)
 
 
 @pytest.mark.parametrize("axis", [-1, 1, [1, 2], [0, 2]])

@@ -7,6 +7,7 @@ import pytest
 import autograd as ag
 import nn
 from autograd import Tensor, testing
+from torch_comparison import assert_parameter_grads_match
 from gradient_checks import check_module_gradients
 
 D, HEADS, FF, N, S = 8, 2, 16, 3, 5
@@ -44,10 +45,7 @@ def test_encoder_layer_matches_pytorch(norm_first, activation, batch_first):
     (o_out * upstream).sum().backward()
     np.testing.assert_allclose(o_out.data, t_out.detach().numpy(), atol=1e-6)
     np.testing.assert_allclose(ox.grad, tx.grad.numpy(), atol=1e-6)
-    torch_params = dict(theirs.named_parameters())
-    for name, p in ours.named_parameters():
-        np.testing.assert_allclose(p.grad, torch_params[name].grad.numpy(), atol=1e-6,
-                                   err_msg=name)
+    assert_parameter_grads_match(ours, theirs)
 
 
 @pytest.mark.parametrize("norm_first", [False, True])
