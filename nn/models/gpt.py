@@ -22,8 +22,9 @@ import math
 
 import numpy as np
 
-from autograd import Tensor, generator, no_grad, take
+from autograd import Tensor, no_grad, take
 
+from .. import init
 from ..containers import ModuleList
 from ..layers import Dropout, LayerNorm, Linear, PositionalEmbedding, TransformerEncoderLayer
 from ..losses import sparse_categorical_crossentropy
@@ -99,19 +100,17 @@ class GPT(Model):
     def reset_parameters(self):
         """Draw the weights as GPT-2 does (see the module docstring), from
         ``autograd.generator()``."""
-        rng = generator()
         residual_std = INIT_STD / math.sqrt(2 * self.num_layers)
         writers = {id(p) for block in self.blocks
                    for p in (block.self_attn.out_proj.weight, block.linear2.weight)}
         for module in self.modules():
-            if isinstance(module, LayerNorm):
-                module.weight.data[...] = 1
             for name, p in module._parameters.items():
                 if name.endswith("bias"):
-                    p.data[...] = 0
-                elif not isinstance(module, LayerNorm):
-                    std = residual_std if id(p) in writers else INIT_STD
-                    p.data[...] = rng.normal(0.0, std, p.shape)
+                    init.zeros_(p)
+                elif isinstance(module, LayerNorm):
+                    init.ones_(p)
+                else:
+                    init.normal_(p, 0.0, residual_std if id(p) in writers else INIT_STD)
 
     def _embed(self, tokens):
         tokens = token_array(tokens, self.vocab_size, f"GPT(vocab_size={self.vocab_size})")
