@@ -26,6 +26,7 @@ from autograd import Tensor, no_grad, take
 
 from .. import init
 from ..containers import ModuleList
+from ..data.text import CharVocabulary
 from ..layers import Dropout, LayerNorm, Linear, PositionalEmbedding, TransformerEncoderLayer
 from ..losses import sparse_categorical_crossentropy
 from ..module import Parameter, register_layer
@@ -66,12 +67,28 @@ class GPT(Model):
     norms; ``tie_weights`` shares the token embedding with the output projection.
     ``activation`` is the feed-forward nonlinearity: ``'gelu_tanh'`` (GPT-2's tanh form of the
     GELU, the default), ``'gelu'`` (the exact erf form, slower here) or ``'relu'``.
+
+    A GPT trained on text keeps its ``vocabulary`` (a ``CharVocabulary`` or its config) and the
+    ``boundary`` token that starts and ends a word (``'.'`` for the word list), in its model
+    file too, so ``lucidgrad generate`` can sample from it; ``context_size`` is how many tokens
+    it reads at most.
     """
 
     def __init__(self, vocab_size, context_length=64, num_layers=4, num_heads=4, embed_dim=128,
                  dropout=0.0, bias=True, tie_weights=True, activation="gelu_tanh",
-                 dtype=np.float32, name=None):
+                 vocabulary=None, boundary=None, dtype=np.float32, name=None):
         super().__init__(name=name)
+        if isinstance(vocabulary, dict):
+            vocabulary = CharVocabulary.from_config(vocabulary)
+        if vocabulary is not None:
+            if not isinstance(vocabulary, CharVocabulary):
+                raise TypeError(f"GPT: vocabulary must be a CharVocabulary or its config, got "
+                                f"{type(vocabulary).__name__}")
+            if len(vocabulary) != vocab_size:
+                raise ValueError(f"GPT: vocab_size {vocab_size} differs from the vocabulary's "
+                                 f"{len(vocabulary)} tokens")
+        self.vocabulary = vocabulary
+        self.boundary = boundary if vocabulary is not None and boundary in vocabulary else None
         for what, value in (("vocab_size", vocab_size), ("context_length", context_length),
                             ("num_layers", num_layers), ("num_heads", num_heads),
                             ("embed_dim", embed_dim)):
@@ -151,7 +168,14 @@ class GPT(Model):
                 "num_layers": self.num_layers, "num_heads": self.num_heads,
                 "embed_dim": self.embed_dim, "dropout": self.dropout.rate,
                 "bias": block.linear1.bias is not None, "tie_weights": self.tie_weights,
-                "activation": block.activation_name, "dtype": self.dtype.name, "name": self.name}
+                "activation": block.activation_name,
+                "vocabulary": None if self.vocabulary is None else self.vocabulary.to_config(),
+                "boundary": self.boundary, "dtype": self.dtype.name, "name": self.name}
+
+    @property
+    def context_size(self):
+        """The most tokens the model reads (the length of its position table)."""
+        return self.context_length
 
     def extra_repr(self):
         return (f"vocab_size={self.vocab_size}, context_length={self.context_length}, "

@@ -179,3 +179,16 @@ def test_summary_and_diagram_list_each_block():
     source = plot_model(model).source
     assert "blocks.1: TransformerEncoderLayer" in source or "blocks.1 (TransformerEncoderLayer)" \
         in source
+
+
+def test_a_gpt_keeps_its_vocabulary_in_its_model_file(tmp_path):
+    from nn.data.text import CharVocabulary
+
+    vocabulary = CharVocabulary.from_text("abcdefghij", specials=(".",))
+    model = tiny_gpt(vocabulary=vocabulary, boundary=".")
+    assert model.context_size == CONTEXT and model.boundary == "."
+    model.save(tmp_path / "gpt.npz")
+    again = nn.load_model(tmp_path / "gpt.npz")
+    assert again.vocabulary == vocabulary and again.boundary == "."
+    with pytest.raises(ValueError, match="vocab_size 12 differs from the vocabulary's 11 tokens"):
+        GPT(12, vocabulary=vocabulary)
