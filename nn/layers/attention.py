@@ -35,9 +35,9 @@ from autograd import Tensor, affine, causal_mask, linear, scaled_dot_product_att
 from .. import initializers, regularizers
 from ..functional import cast_input
 from ..module import Module, Parameter, register_layer
+from ..validation import float_dtype, positive_int, real_number, sample_shape
 from ._weight_options import kernel_and_bias_penalties
 from .dense import Linear
-from .layer_norm import _declared, _listed
 
 __all__ = ["multi_head_attention", "MultiheadAttention", "MultiHeadAttention"]
 
@@ -67,17 +67,8 @@ def multi_head_attention(q, k, v, num_heads, *, batch_first=True, mask=None, cau
     return out.reshape(out.shape[:2] + (-1,)), (weights if need_weights else None)
 
 
-def _positive_int(value, what, where):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{where}: {what} must be a positive integer, got {value!r}")
-    return int(value)
-
-
 def _dropout_rate(rate, where):
-    if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate < 1:
-        raise ValueError(f"{where}: dropout must be a number in [0, 1), got {rate!r}")
-    return float(rate)
-
+    return real_number(rate, "dropout", where, 0.0, 1.0, high_open=True)
 
 def _mask_array(mask, name, where):
     """A mask as a numpy array, boolean or floating (anything else is an error naming it)."""
@@ -103,17 +94,17 @@ class MultiheadAttention(Module):
                  batch_first=False, dtype=np.float32):
         super().__init__()
         where = "MultiheadAttention"
-        self.embed_dim = _positive_int(embed_dim, "embed_dim", where)
-        self.num_heads = _positive_int(num_heads, "num_heads", where)
+        self.embed_dim = positive_int(embed_dim, "embed_dim", where)
+        self.num_heads = positive_int(num_heads, "num_heads", where)
         if self.embed_dim % self.num_heads:
             raise ValueError(f"{where}: embed_dim {self.embed_dim} is not divisible by num_heads "
                              f"{self.num_heads} (each head gets embed_dim / num_heads features)")
         self.head_dim = self.embed_dim // self.num_heads
-        self.kdim = self.embed_dim if kdim is None else _positive_int(kdim, "kdim", where)
-        self.vdim = self.embed_dim if vdim is None else _positive_int(vdim, "vdim", where)
+        self.kdim = self.embed_dim if kdim is None else positive_int(kdim, "kdim", where)
+        self.vdim = self.embed_dim if vdim is None else positive_int(vdim, "vdim", where)
         self.dropout = _dropout_rate(dropout, where)
         self.batch_first = bool(batch_first)
-        self.dtype = np.dtype(dtype)
+        self.dtype = float_dtype(dtype, where)
         e = self.embed_dim
         glorot = initializers.glorot_uniform  # Xavier-uniform: fan_in + fan_out of the matrix
         self.same_embed_dim = self.kdim == e and self.vdim == e
@@ -289,25 +280,26 @@ class MultiHeadAttention(Module):
                  dtype=np.float32, name=None, input_dims=None):
         super().__init__(name=name)
         where = "MultiHeadAttention"
-        self.num_heads = _positive_int(num_heads, "num_heads", where)
-        self.key_dim = _positive_int(key_dim, "key_dim", where)
-        self.value_dim = self.key_dim if value_dim is None else _positive_int(value_dim,
+        self.num_heads = positive_int(num_heads, "num_heads", where)
+        self.key_dim = positive_int(key_dim, "key_dim", where)
+        self.value_dim = self.key_dim if value_dim is None else positive_int(value_dim,
                                                                              "value_dim", where)
         self.dropout = _dropout_rate(dropout, where)
         self.use_bias = bool(use_bias)
         if output_shape is not None:
             shape = (output_shape,) if isinstance(output_shape, (int, np.integer)) \
                 else tuple(output_shape)
-            output_shape = tuple(_positive_int(n, "output_shape", where) for n in shape)
+            output_shape = tuple(positive_int(n, "output_shape", where) for n in shape)
         self.output_shape = output_shape
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.dtype = np.dtype(dtype)
+        self.dtype = float_dtype(dtype, where)
         self.input_dims = None
         self.built = False
-        self.declared_input_shape = _declared(input_shape)  # one sample, for Sequential
+        self.declared_input_shape = (None if input_shape is None else  # for Sequential
+                                     sample_shape(input_shape, "input_shape", where))
         if input_dims is not None:
             self._create(*input_dims)
         elif input_shape is not None:
@@ -415,7 +407,7 @@ class MultiHeadAttention(Module):
                 "bias_initializer": initializers.serialize(self.bias_initializer),
                 "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
                 "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-                "input_shape": _listed(self.declared_input_shape), "dtype": self.dtype.name,
+                "input_shape": self.declared_input_shape, "dtype": self.dtype.name,
                 "name": self.name, "input_dims": None if self.input_dims is None else list(self.input_dims)}
 
     def extra_repr(self):

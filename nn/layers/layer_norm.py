@@ -21,6 +21,7 @@ from autograd import layer_norm
 from .. import initializers
 from ..functional import cast_input
 from ..module import Module, Parameter, register_layer
+from ..validation import float_dtype, real_number, sample_shape
 
 __all__ = ["LayerNorm", "LayerNormalization"]
 
@@ -37,15 +38,6 @@ def _normalize(x, axes, weight, bias, eps):
     order = tuple(others) + tuple(axes)
     moved = layer_norm(x.transpose(order), weight, bias, len(axes), eps)
     return moved.transpose(tuple(int(a) for a in np.argsort(order)))
-
-
-def _declared(input_shape):
-    """A declared ``input_shape`` (one sample) as a tuple of ints, or None."""
-    return None if input_shape is None else tuple(int(n) for n in input_shape)
-
-
-def _listed(shape):
-    return None if shape is None else list(shape)
 
 
 def _shape_tuple(shape, where):
@@ -68,11 +60,9 @@ class LayerNorm(Module):
                  dtype=np.float32):
         super().__init__()
         self.normalized_shape = _shape_tuple(normalized_shape, "LayerNorm")
-        if not eps > 0:
-            raise ValueError(f"LayerNorm: eps must be > 0, got {eps}")
-        self.eps = float(eps)
+        self.eps = real_number(eps, "eps", "LayerNorm", 0.0, low_open=True)
         self.elementwise_affine = bool(elementwise_affine)
-        self.dtype = np.dtype(dtype)
+        self.dtype = float_dtype(dtype, "LayerNorm")
         self.weight = self.bias = None
         if self.elementwise_affine:
             self.weight = Parameter(np.ones(self.normalized_shape, dtype=self.dtype))
@@ -110,23 +100,22 @@ class LayerNormalization(Module):
     def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True, beta_initializer="zeros",
                  gamma_initializer="ones", input_shape=None, dtype=np.float32, name=None):
         super().__init__(name=name)
+        where = "LayerNormalization"
         axis = [axis] if isinstance(axis, (int, np.integer)) else list(axis)
         if not axis or not all(isinstance(a, (int, np.integer)) for a in axis):
-            raise ValueError(f"LayerNormalization: axis must be an int or a list of ints, "
-                             f"got {axis!r}")
-        if not epsilon > 0:
-            raise ValueError(f"LayerNormalization: epsilon must be > 0, got {epsilon}")
+            raise ValueError(f"{where}: axis must be an int or a list of ints, got {axis!r}")
         self.axis = [int(a) for a in axis]
-        self.epsilon = float(epsilon)
+        self.epsilon = real_number(epsilon, "epsilon", where, 0.0, low_open=True)
         self.center = bool(center)
         self.scale = bool(scale)
         self.beta_initializer = initializers.get(beta_initializer)
         self.gamma_initializer = initializers.get(gamma_initializer)
-        self.dtype = np.dtype(dtype)
+        self.dtype = float_dtype(dtype, where)
         self.gamma = self.beta = None
         self.param_shape = None
         self.built = False
-        self.declared_input_shape = _declared(input_shape)  # one sample, for Sequential
+        self.declared_input_shape = (None if input_shape is None else  # for Sequential
+                                     sample_shape(input_shape, "input_shape", where))
         if input_shape is not None:
             self.build((None,) + self.declared_input_shape)
 
@@ -168,7 +157,7 @@ class LayerNormalization(Module):
                 "scale": self.scale,
                 "beta_initializer": initializers.serialize(self.beta_initializer),
                 "gamma_initializer": initializers.serialize(self.gamma_initializer),
-                "input_shape": _listed(self.declared_input_shape), "dtype": self.dtype.name,
+                "input_shape": self.declared_input_shape, "dtype": self.dtype.name,
                 "name": self.name}
 
     def extra_repr(self):

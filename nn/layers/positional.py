@@ -17,7 +17,7 @@ import numpy as np
 from .. import initializers
 from ..functional import cast_input
 from ..module import Module, Parameter, register_layer
-from .layer_norm import _declared, _listed
+from ..validation import float_dtype, positive_int, real_number, sample_shape
 
 __all__ = ["PositionalEmbedding", "sinusoidal_positions"]
 
@@ -46,33 +46,28 @@ class PositionalEmbedding(Module):
     def __init__(self, max_length, dim=None, kind="learned", initializer=None,
                  max_wavelength=10000.0, input_shape=None, dtype=np.float32, name=None):
         super().__init__(name=name)
-        if isinstance(max_length, bool) or not isinstance(max_length, (int, np.integer)) \
-                or max_length < 1:
-            raise ValueError(f"PositionalEmbedding: max_length must be a positive integer, got "
-                             f"{max_length!r}")
+        where = "PositionalEmbedding"
+        max_length = positive_int(max_length, "max_length", where)
         if kind not in KINDS:
             raise ValueError(f"PositionalEmbedding: kind must be one of {KINDS}, got {kind!r}")
-        if not max_wavelength > 0:
-            raise ValueError(f"PositionalEmbedding: max_wavelength must be > 0, got "
-                             f"{max_wavelength!r}")
         self.max_length = int(max_length)
         self.kind = kind
         self.initializer = initializers.get(initializer or initializers.RandomNormal(0.0, 0.02))
-        self.max_wavelength = float(max_wavelength)
-        self.dtype = np.dtype(dtype)
+        self.max_wavelength = real_number(max_wavelength, "max_wavelength", where, 0.0,
+                                          low_open=True)
+        self.dtype = float_dtype(dtype, where)
         self.dim = None
         self.table = None
         self.built = False
-        self.declared_input_shape = _declared(input_shape)  # one sample, for Sequential
+        self.declared_input_shape = (None if input_shape is None else  # for Sequential
+                                     sample_shape(input_shape, "input_shape", where))
         if dim is None and input_shape is not None:
             dim = self.declared_input_shape[-1]
         if dim is not None:
-            self._create(int(dim))
+            self._create(dim)
 
     def _create(self, dim):
-        if dim < 1:
-            raise ValueError(f"PositionalEmbedding: dim must be a positive integer, got {dim}")
-        self.dim = dim
+        self.dim = dim = positive_int(dim, "dim", "PositionalEmbedding")
         shape = (self.max_length, dim)
         if self.kind == "learned":
             self.table = Parameter(self.initializer(shape, dtype=self.dtype))
@@ -87,7 +82,7 @@ class PositionalEmbedding(Module):
         if len(input_shape) < 2 or input_shape[-1] is None:
             raise ValueError(f"PositionalEmbedding: cannot build from input shape {input_shape} "
                              "(expected (..., length, features) with the features known)")
-        self._create(int(input_shape[-1]))
+        self._create(input_shape[-1])
         return input_shape
 
     def forward(self, x):
@@ -108,7 +103,7 @@ class PositionalEmbedding(Module):
         return {"max_length": self.max_length, "dim": self.dim, "kind": self.kind,
                 "initializer": initializers.serialize(self.initializer),
                 "max_wavelength": self.max_wavelength,
-                "input_shape": _listed(self.declared_input_shape), "dtype": self.dtype.name,
+                "input_shape": self.declared_input_shape, "dtype": self.dtype.name,
                 "name": self.name}
 
     def extra_repr(self):

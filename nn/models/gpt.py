@@ -31,6 +31,7 @@ from ..layers import Dropout, LayerNorm, Linear, PositionalEmbedding, Transforme
 from ..losses import sparse_categorical_crossentropy
 from ..module import Parameter, register_layer
 from ..training import Model
+from ..validation import float_dtype, positive_int
 
 __all__ = ["GPT", "gpt", "language_model_loss", "token_array"]
 
@@ -89,15 +90,13 @@ class GPT(Model):
                                  f"{len(vocabulary)} tokens")
         self.vocabulary = vocabulary
         self.boundary = boundary if vocabulary is not None and boundary in vocabulary else None
-        for what, value in (("vocab_size", vocab_size), ("context_length", context_length),
-                            ("num_layers", num_layers), ("num_heads", num_heads),
-                            ("embed_dim", embed_dim)):
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"GPT: {what} must be a positive integer, got {value!r}")
-        self.vocab_size, self.context_length = int(vocab_size), int(context_length)
-        self.num_layers, self.num_heads = int(num_layers), int(num_heads)
-        self.embed_dim, self.tie_weights = int(embed_dim), bool(tie_weights)
-        self.dtype = np.dtype(dtype)
+        self.vocab_size = positive_int(vocab_size, "vocab_size", "GPT")
+        self.context_length = positive_int(context_length, "context_length", "GPT")
+        self.num_layers = positive_int(num_layers, "num_layers", "GPT")
+        self.num_heads = positive_int(num_heads, "num_heads", "GPT")
+        self.embed_dim = positive_int(embed_dim, "embed_dim", "GPT")
+        self.tie_weights = bool(tie_weights)
+        self.dtype = float_dtype(dtype, "GPT")
         self.token_embedding = Parameter(np.zeros((self.vocab_size, self.embed_dim), self.dtype))
         self.position_embedding = PositionalEmbedding(self.context_length, self.embed_dim,
                                                       dtype=self.dtype)
