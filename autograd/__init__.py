@@ -14,7 +14,8 @@ The public names, by group (the README lists them the same way):
   ``randn``, ..., ``seed``, ``generator``);
 * errors: ``GraphReleasedError``, ``AnomalyError``, ``GradcheckError``;
 * running a step fast: ``capture`` records a step once and replays it as numpy calls;
-* drawing, loaded on first use: ``draw_graph``, ``render``, ``GraphvizNotFoundError``.
+* drawing, loaded on first use: ``draw_graph``, ``draw_capture``, ``render``,
+  ``GraphvizNotFoundError``.
 
 ``autograd.testing`` (hypothesis strategies and ``check_gradients``) is imported on its own.
 """
@@ -34,7 +35,7 @@ from .primitive import nondifferentiable, primitive, primitive_vjp_all
 from .tensor import Tensor
 from .value import Value
 
-_DRAWING = ("draw_graph", "render", "GraphvizNotFoundError")
+_DRAWING = ("draw_graph", "draw_capture", "render", "GraphvizNotFoundError")
 
 __all__ = [
     "Value", "Tensor", "Node", "Op",

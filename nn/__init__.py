@@ -27,10 +27,13 @@ def seed(value):
 
 
 def __getattr__(name):
-    # Imported on first use: nn.optim, and the model files (which need the whole package).
+    # Imported on first use: nn.optim, nn.export, and the model files (which need the whole
+    # package).
     import importlib
-    if name == "optim":
-        return importlib.import_module(".optim", __name__)
+    if name in ("optim", "export"):
+        return importlib.import_module("." + name, __name__)
+    if name == "export_onnx":
+        return importlib.import_module(".export", __name__).export_onnx
     if name in ("load_model", "save_model", "ModelFileError"):
         return getattr(importlib.import_module(".serialization", __name__), name)
     if name in ("save", "load"):  # one-call state dicts, as torch.save / torch.load
@@ -40,6 +43,6 @@ def __getattr__(name):
 
 __all__ = ["Module", "Parameter", "Sequential", "ModuleList", "Model", "seed", "clear_session",
            "data", "functional", "init",
-           "initializers", "layers", "losses", "optim", "regularizers", "register_layer",
-           "layer_from_config", "layer_to_config", "load_model", "save_model", "ModelFileError",
-           "save", "load"] + layers.__all__
+           "initializers", "layers", "losses", "optim", "export", "export_onnx", "regularizers",
+           "register_layer", "layer_from_config", "layer_to_config", "load_model", "save_model",
+           "ModelFileError", "save", "load"] + layers.__all__

@@ -108,7 +108,7 @@ def test_autograd_public_names_are_the_documented_list():
     # function they define (``autograd.tensor``, ``autograd.gradcheck``), which wins
     submodules = {info.name for info in pkgutil.iter_modules(autograd.__path__)} - set(autograd.__all__)
     public = {n for n in dir(autograd) if not n.startswith("_")} - submodules
-    drawing = {"draw_graph", "render", "GraphvizNotFoundError"}  # loaded on first use
+    drawing = {"draw_graph", "draw_capture", "render", "GraphvizNotFoundError"}  # loaded on first use
     assert public == set(autograd.__all__) - drawing
     assert "np" not in public and "unbroadcast" in public
     readme = (ROOT / "README.md").read_text()

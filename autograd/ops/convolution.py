@@ -83,7 +83,7 @@ def _rows(array_last, groups, rows):
 
 # ---------------------------------------------------------------------------- the three maps
 
-@primitive
+@primitive(name="conv")
 def _conv(x, w, b, windows, groups):
     """Convolution forward on arrays (``b`` may be None); see ``conv``."""
     n, c_out = x.shape[0], w.shape[0]
@@ -96,7 +96,7 @@ def _conv(x, w, b, windows, groups):
     return _batch_first(out)
 
 
-@primitive
+@primitive(name="conv_transpose")
 def _conv_input_grad(g, w, windows, groups):
     """Transposed convolution: the gradient of ``conv`` with respect to its input, for output
     gradient ``g`` ``(N, C_out, *out)`` and weight ``w``; returns ``(N, C_in, *spatial)``."""
@@ -113,7 +113,7 @@ def _conv_input_grad(g, w, windows, groups):
     return _batch_first(grad[crop_index(windows.padding, lead=1, trailing=1)])
 
 
-@primitive
+@primitive(name="conv_weight_grad")
 def _conv_weight_grad(x, g, windows, groups):
     """The gradient of ``conv`` with respect to its weight, for input ``x`` and output gradient
     ``g``; returns ``(C_out, C_in / groups, *kernel)``."""

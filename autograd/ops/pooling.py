@@ -103,14 +103,14 @@ def _first_maxima(padded, windows):
     return best, winners
 
 
-@primitive
+@primitive(name="max_pool")
 def _max_pool(x, windows, winners):
     """Largest element of each window; records the arg-max in ``winners`` (a ``_Winners``)."""
     best, winners.index = _first_maxima(pad_spatial(x, windows.padding, _lowest(x.dtype)), windows)
     return best
 
 
-@primitive
+@primitive(name="max_pool_gather")
 def _gather_windows(x, windows, winners):
     """Each window's element at tap ``winners`` (an index array of shape ``(N, C, *out)``)."""
     padded = pad_spatial(x, windows.padding)
@@ -121,7 +121,7 @@ def _gather_windows(x, windows, winners):
     return out
 
 
-@primitive
+@primitive(name="max_pool_scatter")
 def _scatter_windows(g, windows, winners):
     """Zeros of the input's shape with ``g`` added at each window's tap ``winners``."""
     g = in_layout(g, winners)
@@ -149,7 +149,7 @@ def max_pool(x, kernel_size, stride=None, padding=0):
 
 # ---------------------------------------------------------------------------- average pooling
 
-@primitive
+@primitive(name="avg_pool")
 def _avg_pool(x, windows, divisor):
     """Sum of each window divided by ``divisor`` (a number or an array of the output's
     spatial shape)."""
@@ -165,7 +165,7 @@ def _avg_pool(x, windows, divisor):
     return total
 
 
-@primitive
+@primitive(name="avg_pool_spread")
 def _avg_pool_transpose(g, windows, divisor):
     """``g / divisor`` spread back over every element of its window (input-shaped)."""
     scaled = g / divisor

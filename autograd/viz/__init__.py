@@ -6,8 +6,11 @@ program (``GraphvizNotFoundError`` says how to install it).
     from autograd.viz import draw_graph, render
     graph = draw_graph(loss, model=model)
     render(graph, "loss.svg")      # or display ``graph`` in Jupyter, or read ``graph.source``
+
+``draw_capture`` draws a captured step (``autograd.capture``) as its buffers and numpy calls.
 """
+from .capture_graph import draw_capture
 from .graph import draw_graph
 from .render import GraphDrawing, GraphvizNotFoundError, render
 
-__all__ = ["draw_graph", "render", "GraphDrawing", "GraphvizNotFoundError"]
+__all__ = ["draw_graph", "draw_capture", "render", "GraphDrawing", "GraphvizNotFoundError"]

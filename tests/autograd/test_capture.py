@@ -171,3 +171,18 @@ def test_capture_works_as_a_decorator_with_options():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         double(np.full(3, 5.0))
+
+
+def test_draw_capture_shows_buffers_and_calls():
+    from autograd.viz import draw_capture
+    captured = capture(gradient_step(small_mlp()))
+    with pytest.raises(ValueError, match="nothing recorded yet"):
+        draw_capture(captured)
+    captured(*batches((6,), 1)[0])
+    source = draw_capture(captured, max_calls=10).source
+    calls = captured.recording.calls
+    assert source.count("ellipse") == 10 and f"{len(calls) - 10} more calls" in source
+    assert "0: matmul" in source and "input" in source
+    assert "state (updated in place)" not in source  # this step writes no outside array
+    full = draw_capture(captured, max_calls=len(calls)).source
+    assert full.count("ellipse") == len(calls)

@@ -1,0 +1,129 @@
+"""Capture a model's inference graph: run it once in eval mode and read the recorded nodes.
+
+The engine records an op only when an operand requires grad and recording is on, so the trace
+runs the model under ``enable_grad`` with example inputs that require grad, in eval mode (dropout
+off, batch norm on its running statistics); ``Module.mode`` restores every module's mode.
+
+The result lists the recorded values in topological order (operands before results). Each is
+marked as depending on a model input or not: values computed from the parameters alone (a
+reshaped batch-norm scale, say) are constants of the exported graph.
+
+Only the public ``Node`` API is read: ``op.name``, ``inputs``, ``params``, ``is_leaf``,
+``data``, ``shape``, ``scope``.
+"""
+from dataclasses import dataclass
+
+import numpy as np
+
+from autograd import Tensor, enable_grad, no_grad
+
+from ..training.summary import find_input_shape
+
+__all__ = ["ExportError", "Trace", "trace_model", "example_inputs_for", "run_eval"]
+
+
+class ExportError(ValueError):
+    """A model, or one of its ops, that cannot be exported as asked."""
+
+
+@dataclass
+class Trace:
+    """One recorded run of a model.
+
+    ``inputs`` and ``outputs`` are the Tensors fed in and returned; ``nodes`` the recorded
+    values reachable from the outputs, operands first; ``input_dependent`` the ids of the values
+    computed (directly or not) from an input; ``parameter_names`` maps the id of each parameter
+    to its dotted name in the model.
+    """
+
+    inputs: list
+    outputs: list
+    nodes: list
+    input_dependent: set
+    parameter_names: dict
+
+
+def example_inputs_for(model, example_input=None, batch=2, seed=0):
+    """The example inputs as a tuple of float32 arrays: ``example_input`` (an array, a Tensor or
+    a tuple of them), else ``batch`` uniform [0, 1) samples of the input shape the model knows
+    (saved with it, or declared by its first layer)."""
+    if example_input is None:
+        shape = find_input_shape(model, None)
+        if shape is None or any(n is None for n in shape):
+            raise ExportError(
+                f"{type(model).__name__} has never been run and declares no input shape, so "
+                "there is nothing to trace: pass an example input (a batch of the model's inputs)")
+        rng = np.random.default_rng(seed)
+        return (rng.random((batch,) + tuple(int(n) for n in shape), dtype=np.float32),)
+    items = example_input if isinstance(example_input, (tuple, list)) else (example_input,)
+    arrays = []
+    for item in items:
+        array = np.asarray(item.data if isinstance(item, Tensor) else item)
+        if array.dtype.kind not in "fiu" or array.ndim == 0:
+            raise ExportError(f"an example input must be a numeric array with a batch axis, got "
+                              f"dtype {array.dtype} and shape {array.shape}")
+        arrays.append(array.astype(np.float32))
+    return tuple(arrays)
+
+
+def trace_model(model, inputs):
+    """Run ``model(*inputs)`` once in eval mode, recording every op; returns a ``Trace``.
+
+    Raises ``ExportError`` when the model returns something other than Tensors, or an output
+    that does not depend on the inputs (computed under ``no_grad`` or through raw numpy).
+    """
+    tensors = [Tensor(np.array(x, dtype=np.float32), requires_grad=True) for x in inputs]
+    with model.mode(False), enable_grad():
+        result = model(*tensors)
+    outputs = list(result) if isinstance(result, (tuple, list)) else [result]
+    for i, out in enumerate(outputs):
+        if not isinstance(out, Tensor):
+            raise ExportError(f"{type(model).__name__} returned {type(out).__name__} as output "
+                              f"{i}; only Tensors computed by lucidgrad ops can be exported")
+    nodes = _topological_order(outputs)
+    input_ids = {id(t) for t in tensors}
+    dependent = set(input_ids)
+    for node in nodes:
+        if any(id(x) in dependent for x in node.inputs if isinstance(x, Tensor)):
+            dependent.add(id(node))
+    for i, out in enumerate(outputs):
+        if id(out) not in dependent:
+            raise ExportError(
+                f"output {i} of {type(model).__name__} does not depend on the input: the graph "
+                "from the input to it was not recorded (was it computed under no_grad, from "
+                ".data / numpy arrays, or by an op that carries no gradient?), so it cannot be "
+                "traced")
+    names = {id(p): name for name, p in model.named_parameters()}
+    return Trace(tensors, outputs, nodes, dependent, names)
+
+
+def run_eval(model, inputs):
+    """``model(*inputs)`` in eval mode without recording, as a list of float arrays."""
+    with model.mode(False), no_grad():
+        result = model(*(Tensor(np.asarray(x, dtype=np.float32)) for x in inputs))
+    outputs = result if isinstance(result, (tuple, list)) else [result]
+    return [np.asarray(out.data if isinstance(out, Tensor) else out) for out in outputs]
+
+
+def _topological_order(outputs):
+    """The recorded (non-leaf) values reachable from ``outputs``, every operand before the
+    values computed from it. Iterative, so deep graphs are fine."""
+    order, done, on_stack = [], set(), set()
+    for root in outputs:
+        stack = [(root, False)]
+        while stack:
+            node, expanded = stack.pop()
+            if id(node) in done or node.is_leaf:
+                continue
+            if expanded:
+                done.add(id(node))
+                order.append(node)
+                continue
+            if id(node) in on_stack:
+                continue
+            on_stack.add(id(node))
+            stack.append((node, True))
+            for operand in reversed(node.inputs):
+                if isinstance(operand, Tensor) and not operand.is_leaf and id(operand) not in done:
+                    stack.append((operand, False))
+    return order
