@@ -70,9 +70,14 @@ class _Traced(np.ndarray):
             # written in Python over ufuncs and array methods: let those be recorded one by one,
             # each into a buffer of its own (one recorded np.var would allocate its temporaries)
             return func._implementation(*args, **kwargs)
+        given = kwargs.get("out")
         args, kwargs = _plain_tree(args), _plain_tree(kwargs)
         if recorder is None:
             return func(*args, **kwargs)
+        if given is not None:  # the caller's own buffer (np.dot(a, b, out=c)): write into it
+            func(*args, **kwargs)
+            recorder.record(func, args, kwargs)
+            return given
         return recorder.function(func, args, kwargs)
 
     # methods that compute without a ufunc or an array function

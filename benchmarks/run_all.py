@@ -28,6 +28,7 @@ MODULES = [
     "benchmarks.mnist_epoch",
     "benchmarks.lenet_step",
     "benchmarks.transformer_step",
+    "benchmarks.recurrent_step",
 ]
 
 

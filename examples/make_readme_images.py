@@ -10,6 +10,9 @@ files only change when the drawings do. Needs the Graphviz ``dot`` program and l
 importable (``pip install -e .``, or the project root on ``PYTHONPATH``)::
 
     python examples/make_readme_images.py
+
+The test suite draws the same pictures (``drawings()``) and fails when a committed file no longer
+shows what the engine draws: run this command after changing what a graph records or looks like.
 """
 from pathlib import Path
 
@@ -29,6 +32,7 @@ BATCH = 128
 def mnist_recipe_step():
     """The seed recipe's model and the loss of one (made-up) batch, after ``backward()``."""
     nn.seed(0)
+    nn.clear_session()          # layer names (dense, dense_1) as in a fresh session
     model = build_model("mlp", (784,), 10)
     model.compile(optimizer="rmsprop", loss="categorical_crossentropy")
     rng = np.random.default_rng(0)
@@ -40,18 +44,22 @@ def mnist_recipe_step():
     return model, loss
 
 
+def drawings():
+    """The pictures, by file name: Graphviz drawings, not rendered yet."""
+    model, loss = mnist_recipe_step()
+    return {
+        "neuron.svg": draw_graph(neuron(), title="o = tanh(x1*w1 + x2*w2 + b)"),
+        "mlp.svg": draw_graph(loss, model=model, rankdir="TB",
+                              title="MNIST MLP: one training step (forward + loss)"),
+        "mlp_layers.svg": plot_model(model, title="MNIST MLP"),
+    }
+
+
 def main():
     """Write the three SVG files and print their paths."""
     IMAGES.mkdir(parents=True, exist_ok=True)
-    written = [render(draw_graph(neuron(), title="o = tanh(x1*w1 + x2*w2 + b)"),
-                      IMAGES / "neuron.svg")]
-    model, loss = mnist_recipe_step()
-    written.append(render(draw_graph(loss, model=model, rankdir="TB",
-                                     title="MNIST MLP: one training step (forward + loss)"),
-                          IMAGES / "mlp.svg"))
-    written.append(render(plot_model(model, title="MNIST MLP"), IMAGES / "mlp_layers.svg"))
-    for path in written:
-        print(f"wrote {path}")
+    for name, drawing in drawings().items():
+        print(f"wrote {render(drawing, IMAGES / name)}")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """Reproduce the accuracy table of the README by running ``lucidgrad train`` for each row.
 
     python examples/reproduce_results.py                 # every row (MLP rows take seconds each,
-                                                         # the convnet rows several minutes)
+                                                         # the convnet and LSTM rows minutes)
     python examples/reproduce_results.py --only mlp      # rows whose name contains "mlp"
     python examples/reproduce_results.py --recipe-seeds 10   # the seed recipe on seeds 0-9,
                                                              # with their mean and spread
@@ -29,6 +29,7 @@ RUNS = [
     ("fashion-mnist mlp rmsprop", "--dataset fashion-mnist --epochs 20"),
     ("mnist cnn", "--dataset mnist --model cnn"),
     ("fashion-mnist cnn", "--dataset fashion-mnist --model cnn"),
+    ("sequential mnist lstm", "--dataset mnist --model lstm"),
 ]
 
 

@@ -11,11 +11,11 @@ import sys
 from types import ModuleType
 from typing import Sequence
 
-from .commands import export, graph, train
+from .commands import export, generate, graph, train
 
 __all__ = ["COMMANDS", "DEFAULT_COMMAND", "build_parser", "main"]
 
-COMMANDS = {"train": train, "graph": graph, "export": export}
+COMMANDS = {"train": train, "graph": graph, "generate": generate, "export": export}
 DEFAULT_COMMAND = "train"
 
 

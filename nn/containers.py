@@ -3,6 +3,7 @@
 Children are registered under the names "0", "1", ..., so parameters read ``0.kernel``,
 ``1.bias`` and so on, and op scopes name the layer that recorded them.
 """
+from .layers.masking import apply_layer
 from .module import (Module, layer_from_config, layer_to_config, register_layer,
                      weight_shapes_from_config)
 from .training.model import Model
@@ -35,6 +36,10 @@ class Sequential(Model):
     Layers are registered under their positions (parameters read ``0.kernel``, as in PyTorch)
     and carry Keras names (``dense``, ``dense_1``, ... unless given ``name=``), which must be
     unique within the model; the model itself is ``sequential``, ``sequential_1``, ...
+
+    A mask of padded steps (from ``Embedding(mask_zero=True)`` or ``Masking``, or given as
+    ``forward(x, mask=...)``) follows the data from layer to layer, as in Keras; see
+    ``nn.layers.masking``.
     """
 
     def __init__(self, *layers, name=None):
@@ -82,9 +87,12 @@ class Sequential(Model):
         """The layers, in order (a new list)."""
         return list(self._layer_list)
 
-    def forward(self, x):
-        for layer in self._layer_list:
-            x = layer(x)
+    def forward(self, x, mask=None):
+        for index, layer in enumerate(self._layer_list):
+            if mask is None and not hasattr(layer, "compute_mask"):
+                x = layer(x)  # the usual case, without masks
+            else:
+                x, mask = apply_layer(layer, x, mask, f"Sequential: layer {index}")
         return x
 
     def __len__(self):

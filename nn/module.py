@@ -502,22 +502,28 @@ def _buffer_array(value, where):
 _LAYER_CLASSES = {}
 
 
-def register_layer(cls):
+def register_layer(cls=None, *, name=None):
     """Class decorator: make ``cls`` rebuildable by ``layer_from_config`` under its class name
-    (a later class with the same name replaces the earlier one)."""
+    (a later class with the same name replaces the earlier one), or under ``name`` when two
+    classes share a class name (``@register_layer(name="keras.LSTM")``)."""
+    if cls is None:
+        return lambda decorated: register_layer(decorated, name=name)
     if not (isinstance(cls, type) and issubclass(cls, Module)):
         raise TypeError(f"register_layer: expected a Module subclass, got {cls!r}")
-    _LAYER_CLASSES[cls.__name__] = cls
+    key = name or cls.__name__
+    _LAYER_CLASSES[key] = cls
+    cls._registered_name = key
     return cls
 
 
 def layer_to_config(layer):
     """``{'class_name': ..., 'config': layer.get_config(), 'name': layer.name}`` for a registered
     layer class (``name`` saves the layer's name also for classes whose config has none)."""
-    name = type(layer).__name__
-    if _LAYER_CLASSES.get(name) is not type(layer):
-        raise ValueError(f"layer_to_config: {name} is not registered; decorate the class with "
-                         "nn.module.register_layer to save it as JSON")
+    cls = type(layer)
+    name = cls.__dict__.get("_registered_name", cls.__name__)
+    if _LAYER_CLASSES.get(name) is not cls:
+        raise ValueError(f"layer_to_config: {cls.__name__} is not registered; decorate the class "
+                         "with nn.module.register_layer to save it as JSON")
     return {"class_name": name, "config": layer.get_config(), "name": layer.name}
 
 

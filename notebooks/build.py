@@ -3,19 +3,31 @@
     python notebooks/build.py            # write notebooks/*.ipynb (no outputs)
     python notebooks/build.py --check    # exit 1 if a committed notebook differs from its source
     python notebooks/build.py --execute  # also run each notebook and save it with its outputs
+    python notebooks/build.py --docs     # run each one (full data budget) into docs/notebooks/
 
 A source file is Python split into cells by lines that start with ``# %%``; a cell whose marker is
 ``# %% [markdown]`` holds Markdown written as ``#``-comment lines. Committed notebooks carry no
 outputs, so they never go stale; ``--execute`` (or opening them in Jupyter) produces the outputs.
+
+The documentation site shows the notebooks with their outputs and figures. Those executed copies
+live in ``docs/notebooks/`` and are made by ``--docs`` (it needs MNIST and Fashion-MNIST, and takes
+minutes); the test suite checks that their cells are still those of the sources and that they ran
+without an error, and ``--check`` reports them too. Pass notebook names to rebuild only those.
 """
 import argparse
+import os
+import re
 import sys
 from pathlib import Path
 
 import nbformat
 
 HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
 SOURCES = HERE / "src"
+DOCS = ROOT / "docs" / "notebooks"
+# the file name IPython gives the code of a cell, in tracebacks: <temporary dir>/ipykernel_<pid>/<hash>.py
+CELL_FILE = re.compile(r"[^\s\"']*ipykernel_\d+[/\\]\d+\.py")
 
 
 def parse_cells(text):
@@ -65,17 +77,108 @@ def targets():
 def execute(nb, timeout=900):
     """Run a notebook in a fresh kernel (from the repository root) and return it with outputs."""
     from nbclient import NotebookClient
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                            resources={"metadata": {"path": str(HERE.parent)}})
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
+                            resources={"metadata": {"path": str(ROOT)}})
     client.execute()
     return nb
+
+
+def docs_path(notebook_path):
+    """Where the executed copy of a notebook lives in the documentation."""
+    return DOCS / notebook_path.name
+
+
+def cells_of(nb):
+    """A notebook's cells as (kind, source) pairs: what its source file decides."""
+    return [(cell.cell_type, cell.source) for cell in nb.cells]
+
+
+def execution_problems(nb):
+    """What shows that an executed notebook did not run cleanly top to bottom (empty if it did):
+    an error output, a code cell never run, or cells run out of order."""
+    code = [cell for cell in nb.cells if cell.cell_type == "code"]
+    problems = [f"cell {i} raised {o.get('ename')}: {o.get('evalue')}"
+                for i, cell in enumerate(code) for o in cell.get("outputs", [])
+                if o.get("output_type") == "error"]
+    counts = [cell.get("execution_count") for cell in code]
+    if counts != list(range(1, len(code) + 1)):
+        problems.append(f"execution counts {counts}, not 1..{len(code)} in order")
+    return problems
+
+
+def stale_docs_copies():
+    """The executed copies in ``docs/notebooks/`` that are missing, run with an error, or whose
+    cells differ from their sources; and the copies whose source is gone."""
+    stale = []
+    for source, path in targets():
+        copy = docs_path(path)
+        if not copy.exists():
+            stale.append(f"{copy.name} (missing)")
+            continue
+        executed = nbformat.read(copy, as_version=4)
+        if cells_of(executed) != cells_of(build_notebook(source)):
+            stale.append(f"{copy.name} (its cells differ from {source.name})")
+        elif execution_problems(executed):
+            stale.append(f"{copy.name} ({'; '.join(execution_problems(executed))})")
+    known = {docs_path(path).name for _, path in targets()}
+    stale += [f"{p.name} (no source)" for p in sorted(DOCS.glob("*.ipynb")) if p.name not in known]
+    return stale
+
+
+def scrub_paths(nb):
+    """Remove the places of this machine from outputs (warnings and tracebacks name files), so
+    that the committed copies read the same wherever they were made: this checkout's location
+    goes, and a notebook cell's temporary file becomes ``<cell>``."""
+    def scrub(text):
+        text = text.replace(str(ROOT) + os.sep, "")
+        return CELL_FILE.sub("<cell>", text)
+
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            for key in ("text", "evalue", "traceback"):
+                if key in output:
+                    output[key] = (scrub(output[key]) if isinstance(output[key], str)
+                                   else [scrub(line) for line in output[key]])
+            for mime, data in output.get("data", {}).items():
+                if mime.startswith("text/") and isinstance(data, str):
+                    output["data"][mime] = scrub(data)
+    return nb
+
+
+def write(path, nb):
+    """Write a notebook atomically."""
+    tmp = path.with_suffix(".ipynb.tmp")
+    tmp.write_text(notebook_text(nb))
+    tmp.replace(path)
+    print(f"wrote {path.relative_to(ROOT)}")
+
+
+def build_docs_copies(names=()):
+    """Execute the notebooks (all, or those named) and write them with outputs to docs/notebooks/."""
+    DOCS.mkdir(parents=True, exist_ok=True)
+    os.environ["LUCIDGRAD_NOTEBOOK_BUDGET"] = "full"   # the kernel inherits this environment
+    os.environ.pop("MPLBACKEND", None)                 # so that the kernel shows figures inline
+    for source, path in targets():
+        if names and path.name not in names and path.stem not in names:
+            continue
+        nb = execute(build_notebook(source), timeout=3600)
+        problems = execution_problems(nb)
+        if problems:
+            raise SystemExit(f"{path.name} did not run cleanly: {'; '.join(problems)}")
+        write(docs_path(path), scrub_paths(nb))
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true", help="fail if a notebook is out of date")
     parser.add_argument("--execute", action="store_true", help="run the notebooks and keep outputs")
+    parser.add_argument("--docs", action="store_true",
+                        help="run the notebooks and write them with outputs to docs/notebooks/")
+    parser.add_argument("names", nargs="*", help="with --docs: only these notebooks")
     args = parser.parse_args(argv)
+    if args.docs:
+        build_docs_copies(args.names)
+        return 0
     stale = []
     for source, path in targets():
         nb = build_notebook(source)
@@ -85,14 +188,14 @@ def main(argv=None):
             continue
         if args.execute:
             nb = execute(nb)
-        tmp = path.with_suffix(".ipynb.tmp")
-        tmp.write_text(notebook_text(nb))
-        tmp.replace(path)
-        print(f"wrote {path.relative_to(HERE.parent)}")
+        write(path, nb)
     if stale:
         print("out of date (run python notebooks/build.py): " + ", ".join(stale))
+    if args.check and stale_docs_copies():
+        print("executed copies out of date (run python notebooks/build.py --docs NAME): "
+              + ", ".join(stale_docs_copies()))
         return 1
-    return 0
+    return 1 if stale else 0
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
-"""Reading the DOT text of graph drawings in tests: node statements, edges and clusters; and
-``needs_dot``, the mark of tests that run Graphviz's ``dot`` program."""
+"""Reading graph drawings in tests: the node statements, edges and clusters of DOT text, what a
+rendered SVG shows (``svg_structure``); and ``needs_dot``, the mark of tests that run Graphviz's
+``dot`` program."""
 import re
 import shutil
 
@@ -48,3 +49,26 @@ def find(nodes, text):
     found = [n for n, line in nodes.items() if text in line]
     assert len(found) == 1, f"{text!r} in {found}"
     return found[0]
+
+
+def svg_structure(svg_text):
+    """What an SVG that Graphviz rendered shows, without where: for every node, edge and cluster,
+    its kind, its title (the node's id, ``a->b`` for an edge) and its texts, as a sorted list; and
+    the graph's own texts first. Positions, sizes and fonts, which differ between Graphviz
+    versions, are left out."""
+    import xml.etree.ElementTree as ElementTree
+
+    svg = "{http://www.w3.org/2000/svg}"
+    root = ElementTree.fromstring(svg_text)
+    graph = root.find(f"{svg}g")
+    items = []
+    for group in graph.iter(f"{svg}g"):
+        kind = group.get("class")
+        if kind not in ("node", "edge", "cluster"):
+            continue
+        title = (group.findtext(f"{svg}title") or "").strip()
+        texts = tuple(t.strip() for t in
+                      ("".join(text.itertext()) for text in group.iter(f"{svg}text")) if t.strip())
+        items.append((kind, title, texts))
+    own = tuple((text.text or "").strip() for text in graph.findall(f"{svg}text"))
+    return [("graph", (graph.findtext(f"{svg}title") or "").strip(), own)] + sorted(items)

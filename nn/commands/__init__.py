@@ -5,6 +5,6 @@ options on an ``argparse`` parser, and ``run(args) -> int``, which does the work
 exit status. The first line of the module's docstring is its one-line help. ``nn.cli`` lists the
 modules it knows in ``nn.cli.COMMANDS``.
 """
-from . import graph, train
+from . import generate, graph, train
 
-__all__ = ["graph", "train"]
+__all__ = ["generate", "graph", "train"]

@@ -1,4 +1,4 @@
-"""Train a model on MNIST, Fashion-MNIST or the two moons, then save it and its learning curve.
+"""Train a model on MNIST, Fashion-MNIST, the two moons or English words; save it and its learning curve.
 
 The default run is the seed recipe: pixels scaled to [0, 1] as float32 rows of 784, one-hot
 labels, ``Dense(512, relu) -> Dense(10, softmax)``, categorical cross-entropy, RMSprop, batch 128,
@@ -6,6 +6,12 @@ labels, ``Dense(512, relu) -> Dense(10, softmax)``, categorical cross-entropy, R
 ``learning_curve.png`` are written to the output directory (``runs/<dataset>-<model>``).
 A model may register other defaults for the optimizer, the epochs and a per-epoch learning-rate
 decay (the ``cnn`` does); options given on the command line always win.
+
+``--dataset words`` trains a character-level language model on the English word list (makemore's
+task: predict each next letter of a word, and its end), for models that have one (``--model
+lstm``): the words are split 80/10/10 (seed 0), and the test loss in nats per character is printed
+next to a count-based bigram baseline's, followed by 20 sampled words. ``lucidgrad generate``
+samples more from the saved model.
 """
 
 from __future__ import annotations
@@ -38,6 +44,7 @@ class DatasetChoice:
     is_image: bool
     model_options: dict = field(default_factory=dict)  # passed to the model builder
     source: str | None = None  # the name of its DatasetSource in nn.data.datasets (files)
+    text: bool = False  # a language-modelling corpus: load gives (train, val, test) word lists
 
 
 # how the dataset loader's messages refer to this command's options
@@ -63,11 +70,21 @@ def _load_moons(data_dir, download, seed):
     return (x[:split], y[:split]), (x[split:], y[split:])
 
 
+WORDS_SPLIT = (0.8, 0.1, 0.1)  # train, validation, test; always drawn with seed 0
+
+
+def _load_words(data_dir, download, seed):
+    from ..data.text import load_words, train_val_test_split
+
+    return train_val_test_split(load_words(), WORDS_SPLIT, seed=0)
+
+
 DATASETS = {
     "mnist": DatasetChoice("MNIST", _load_idx("MNIST"), 10, True, source="MNIST"),
     "fashion-mnist": DatasetChoice("Fashion-MNIST", _load_idx("FASHION_MNIST"), 10, True,
                                    source="FASHION_MNIST"),
     "moons": DatasetChoice("two moons", _load_moons, 2, False, {"hidden_units": (16, 16)}),
+    "words": DatasetChoice("English words", _load_words, 0, False, text=True),
 }
 
 
@@ -82,7 +99,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="model architecture (default: mlp, the seed recipe)")
     parser.add_argument("--epochs", type=positive_int, default=None,
                         help=f"default: {_defaults_text('epochs')}")
-    parser.add_argument("--batch-size", type=positive_int, default=128, help="default: 128")
+    parser.add_argument("--batch-size", type=positive_int, default=None,
+                        help=f"default: {_defaults_text('batch_size')}")
     parser.add_argument("--optimizer", choices=sorted(OPTIMIZERS), default=None,
                         help=f"default: {_defaults_text('optimizer')}")
     parser.add_argument("--lr", type=positive_float, default=None,
@@ -114,7 +132,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 # The seed recipe's settings; a model's entry in ``nn.models.MODELS`` may override them.
-RECIPE_SETTINGS = {"optimizer": "rmsprop", "epochs": 5, "lr_decay": 1.0}
+RECIPE_SETTINGS = {"optimizer": "rmsprop", "epochs": 5, "lr_decay": 1.0, "batch_size": 128}
 
 
 def _defaults_text(setting: str) -> str:
@@ -129,9 +147,10 @@ def _defaults_text(setting: str) -> str:
     return shown(RECIPE_SETTINGS[setting]) + (f" ({', '.join(others)})" if others else "")
 
 
-def training_settings(args: argparse.Namespace, entry) -> dict:
-    """Optimizer, epochs and lr decay: the command line's, else the model's, else the recipe's."""
-    settings = {**RECIPE_SETTINGS, **entry.training}
+def training_settings(args: argparse.Namespace, entry, text: bool = False) -> dict:
+    """Optimizer, epochs, lr decay and batch size: the command line's, else the model's (its
+    ``language_training`` for a text dataset), else the recipe's."""
+    settings = {**RECIPE_SETTINGS, **(entry.language_training if text else entry.training)}
     for key in RECIPE_SETTINGS:
         given = getattr(args, key)
         if given is not None:
@@ -145,14 +164,17 @@ def load_dataset(name: str, data_dir=None, download: bool = True, seed: int = 0)
 
 
 def _inputs(x: np.ndarray, is_image: bool, layout: str) -> np.ndarray:
-    """Samples as float32 model inputs: images scaled to [0, 1] and shaped for ``layout``."""
+    """Samples as float32 model inputs: images scaled to [0, 1] and shaped for ``layout``
+    (``sequence``: one image row per time step)."""
     x = np.asarray(x)
     if is_image:
         scaled = x.astype(np.float32) / np.float32(255.0)
         if layout == "images":
             return scaled.reshape(len(x), 1, *x.shape[1:])
+        if layout == "sequence":
+            return scaled.reshape(len(x), x.shape[1], -1)
         return scaled.reshape(len(x), -1)
-    if layout == "images":
+    if layout in ("images", "sequence"):
         raise ValueError("this model expects images; choose an image dataset")
     return x.astype(np.float32)
 
@@ -182,6 +204,8 @@ def run(args: argparse.Namespace) -> int:
     except OSError as error:
         return _error(f"--output-dir: {error}")
     nn.seed(args.seed)
+    if dataset.text:
+        return _train_language_model(args, dataset, entry)
     try:
         (x_train, y_train), (x_test, y_test) = load_dataset(
             args.dataset, args.data_dir, not args.no_download, args.seed
@@ -226,11 +250,12 @@ def run(args: argparse.Namespace) -> int:
         print(f"Training with {name} (lr {optimizer.lr:g}{decaying}) for "
               f"{plural(settings['epochs'], 'epoch')}")
     history = model.fit(
-        x_train, y_train, epochs=settings["epochs"], batch_size=args.batch_size,
+        x_train, y_train, epochs=settings["epochs"], batch_size=settings["batch_size"],
         validation_split=args.validation_split, verbose=verbose, seed=args.seed,
         callbacks=callbacks,
     )
-    test = model.evaluate(x_test, y_test, batch_size=args.batch_size, verbose=0, return_dict=True)
+    test = model.evaluate(x_test, y_test, batch_size=settings["batch_size"], verbose=0,
+                          return_dict=True)
     print(f"Test loss: {test['loss']:.4f}")
     print(f"Test accuracy: {test['accuracy']:.4f}")
 
@@ -242,3 +267,78 @@ def run(args: argparse.Namespace) -> int:
                          test_results=test)
     print(f"Saved the model to {model_path} and the learning curve to {curve_path}")
     return 0
+
+
+def _optimizer(args, settings):
+    """The optimizer ``settings`` name, with ``--lr`` (or the model's default lr)."""
+    import nn
+
+    lr = args.lr if args.lr is not None else settings.get("lr")
+    return nn.optim.get(settings["optimizer"], **({} if lr is None else {"lr": lr}))
+
+
+def _train_language_model(args: argparse.Namespace, dataset, entry) -> int:
+    """Train ``entry``'s language model on the words of ``dataset``; print its test loss next to
+    the bigram baseline's and 20 sampled words; save it."""
+    import nn
+    from ..data import DatasetError
+    from ..data.text import BigramLanguageModel, CharVocabulary, padded_words
+    from ..models.language import mean_nll, next_token_loss, word_sequences
+    from ..plotting import plot_learning_curves
+    from ..training.progress import plural
+    from .generate import generate
+
+    if entry.language_model is None:
+        text_models = sorted(name for name, e in _models().items() if e.language_model)
+        return _error(f"--model {args.model} cannot learn text; choose one of {text_models}")
+    try:
+        train, val, test = dataset.load(args.data_dir, not args.no_download, args.seed)
+    except DatasetError as error:
+        return _error(str(error))
+    if args.limit is not None:
+        train = train[: args.limit]
+    vocabulary = CharVocabulary.from_text(train + val + test, specials=(".",))
+    (x_train, y_train), (x_val, y_val), (x_test, y_test) = (
+        word_sequences(words, vocabulary) for words in (train, val, test))
+    bigram = BigramLanguageModel(len(vocabulary)).fit(*padded_words(train, vocabulary))
+    bigram_nll = bigram.nll(*padded_words(test, vocabulary))
+
+    model = entry.language_model(x_train.shape[1:], len(vocabulary), vocabulary=vocabulary)
+    settings = training_settings(args, entry, text=True)
+    optimizer = _optimizer(args, settings)
+    model.compile(optimizer=optimizer, loss=next_token_loss)
+    callbacks = []
+    if settings["lr_decay"] != 1.0:
+        decay = nn.optim.schedules.ExponentialDecay(optimizer, settings["lr_decay"])
+        callbacks.append(nn.training.callbacks.LearningRateScheduler(decay))
+    if not args.quiet:
+        print(f"{dataset.title}: {len(train)} training, {len(val)} validation and {len(test)} "
+              f"test words; {len(vocabulary)} tokens: {''.join(vocabulary.tokens)}")
+        model.summary(input_shape=x_train.shape[1:])
+        print(f"Training with {settings['optimizer']} (lr {optimizer.lr:g}) for "
+              f"{plural(settings['epochs'], 'epoch')}; the loss is in nats per character")
+    history = model.fit(x_train, y_train, epochs=settings["epochs"],
+                        batch_size=settings["batch_size"], validation_data=(x_val, y_val),
+                        verbose=0 if args.quiet else args.verbose, seed=args.seed,
+                        callbacks=callbacks)
+    test_nll = mean_nll(model, x_test, y_test)
+    print(f"Test loss: {test_nll:.4f} nats per character (count-based bigram baseline: "
+          f"{bigram_nll:.4f})")
+    print("20 sampled words:")
+    generate(model, 20, 50, seed=args.seed)
+
+    output_dir = Path(args.output_dir or os.path.join("runs", f"{args.dataset}-{args.model}"))
+    output_dir.mkdir(parents=True, exist_ok=True)
+    model_path, curve_path = output_dir / "model.npz", output_dir / "learning_curve.png"
+    model.save(model_path)
+    plot_learning_curves(history, curve_path, title=f"{args.model} on {dataset.title}",
+                         test_results={"loss": test_nll})
+    print(f"Saved the model to {model_path} and the learning curve to {curve_path}")
+    print(f"More words: lucidgrad generate --model {model_path}")
+    return 0
+
+
+def _models():
+    from ..models import MODELS
+
+    return MODELS

@@ -76,6 +76,7 @@ class _Activation(Module):
     settings define their own ``forward``)."""
 
     fn = None
+    supports_masking = True
 
     def forward(self, x):
         return self.fn(_as_tensor(x))

@@ -28,6 +28,8 @@ class Dense(Module):
     ``dtype`` (float32 by default), as Keras does.
     """
 
+    supports_masking = True  # it acts on each step of a sequence alone: a mask passes through
+
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
                  input_shape=None, input_dim=None, dtype=np.float32, name=None):

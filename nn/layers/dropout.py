@@ -17,6 +17,8 @@ class Dropout(Module):
     own generator when ``seed`` is given.
     """
 
+    supports_masking = True
+
     def __init__(self, rate, seed=None, name=None):
         super().__init__(name=name)
         self.rate = real_number(rate, "rate", "Dropout", 0.0, 1.0, high_open=True)

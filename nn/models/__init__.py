@@ -3,16 +3,28 @@
 Each entry says how to build the model (``build(input_shape, num_classes, **options)``, which
 returns an uncompiled ``Model`` and ignores options it does not know), how the command must shape
 the samples before they reach it (``input_layout``: ``'flat'`` gives (n, height * width) rows,
-``'images'`` gives channels-first (n, 1, height, width) images), and the command's training
-defaults where they differ from the seed recipe's (``optimizer``, ``epochs``, ``lr_decay``).
+``'images'`` gives channels-first (n, 1, height, width) images, ``'sequence'`` gives (n, height,
+width): one image row per time step), and the command's training defaults where they differ
+from the seed recipe's (``optimizer``, ``epochs``, ``lr_decay``, ``batch_size``).
+
+A model that can also learn text has a ``language_model`` builder, called as
+``language_model(input_shape, vocabulary_size, vocabulary=..., **options)`` for the text
+datasets (``--dataset words``), with its own ``language_training`` defaults (``lr`` too); it
+returns a model whose ``forward`` maps (batch, steps) token ids to (batch, steps, vocabulary)
+logits and that keeps ``vocabulary`` (and ``boundary``) for ``lucidgrad generate``.
 """
+from __future__ import annotations
+
 from dataclasses import dataclass, field
 from typing import Callable
 
+from .char_rnn import CharRNN, char_rnn
 from .lenet import lenet
 from .mlp import mlp
+from .sequence import recurrent_classifier
 
-__all__ = ["MODELS", "ModelEntry", "build_model", "mlp", "lenet"]
+__all__ = ["MODELS", "ModelEntry", "build_model", "mlp", "lenet", "recurrent_classifier",
+           "CharRNN", "char_rnn"]
 
 
 @dataclass(frozen=True)
@@ -22,11 +34,18 @@ class ModelEntry:
     build: Callable
     input_layout: str = "flat"
     training: dict = field(default_factory=dict)
+    language_model: Callable | None = None
+    language_training: dict = field(default_factory=dict)
 
 
 MODELS = {
     "mlp": ModelEntry(mlp),
     "cnn": ModelEntry(lenet, "images", {"optimizer": "adam", "epochs": 8, "lr_decay": 0.7}),
+    "lstm": ModelEntry(recurrent_classifier, "sequence",
+                       {"optimizer": "adam", "epochs": 5, "batch_size": 64},
+                       language_model=char_rnn,
+                       language_training={"optimizer": "adam", "lr": 3e-3, "epochs": 10,
+                                          "batch_size": 64}),
 }
 
 

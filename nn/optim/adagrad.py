@@ -37,15 +37,18 @@ class Adagrad(Optimizer):
     def _state_names(self):
         return ("sq_sum",)
 
-    def _initial_state(self, name, data):
-        return np.full_like(data, self.initial_accumulator_value)
+    def _initial_state(self, name, shape, dtype):
+        return np.full(shape, self.initial_accumulator_value, dtype)
 
-    def _update(self, slot, w, g, lr):
-        s, sq_sum = slot.scratch, slot.state["sq_sum"]
+    def _factors(self, lr, t):
+        return {**super()._factors(lr, t), "eps": self.eps}
+
+    def _update(self, w, g, state, s, f):
+        sq_sum = state["sq_sum"]
         np.multiply(g, g, out=s)
         sq_sum += s
         np.sqrt(sq_sum, out=s)
-        s += self.eps
+        s += f.eps
         np.divide(g, s, out=s)
-        s *= lr
+        s *= f.lr
         w -= s

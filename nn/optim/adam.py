@@ -40,6 +40,7 @@ class Adam(Optimizer):
     """
 
     name = "adam"
+    _step_dependent = True
     hyperparameters = {"lr": float, "beta1": float, "beta2": float, "eps": float,
                        "amsgrad": bool, "weight_decay": float}
 
@@ -63,25 +64,28 @@ class Adam(Optimizer):
     def _state_names(self):
         return ("grad_sum", "sq_sum", "max_sq_sum") if self.amsgrad else ("grad_sum", "sq_sum")
 
-    def _update(self, slot, w, g, lr):
-        beta1, beta2, t = self.beta1, self.beta2, slot.step
-        state, s = slot.state, slot.scratch
-        grad_sum, sq_sum = state["grad_sum"], state["sq_sum"]
-        grad_sum *= beta1
-        grad_sum += g
-        np.multiply(g, g, out=s)
-        sq_sum *= beta2
-        sq_sum += s
-        if self.amsgrad:
-            sq_sum = np.maximum(state["max_sq_sum"], sq_sum, out=state["max_sq_sum"])
+    def _factors(self, lr, t):
+        beta1, beta2 = self.beta1, self.beta2
         # m_hat = c1 * grad_sum and v_hat = c2 * sq_sum, so lr * m_hat / (sqrt(v_hat) + eps)
         #   = (lr * c1 / sqrt(c2)) * grad_sum / (sqrt(sq_sum) + eps / sqrt(c2))
         c1 = (1.0 - beta1) / (1.0 - beta1 ** t)
         root_c2 = math.sqrt((1.0 - beta2) / (1.0 - beta2 ** t))
+        return {**super()._factors(lr, t), "beta1": beta1, "beta2": beta2,
+                "eps": self.eps / root_c2, "step_size": lr * c1 / root_c2}
+
+    def _update(self, w, g, state, s, f):
+        grad_sum, sq_sum = state["grad_sum"], state["sq_sum"]
+        grad_sum *= f.beta1
+        grad_sum += g
+        np.multiply(g, g, out=s)
+        sq_sum *= f.beta2
+        sq_sum += s
+        if "max_sq_sum" in state:  # amsgrad
+            sq_sum = np.maximum(state["max_sq_sum"], sq_sum, out=state["max_sq_sum"])
         np.sqrt(sq_sum, out=s)
-        s += self.eps / root_c2
+        s += f.eps
         np.divide(grad_sum, s, out=s)
-        s *= lr * c1 / root_c2
+        s *= f.step_size
         w -= s
 
 
@@ -104,10 +108,13 @@ class AdamW(Adam):
                          clipnorm=clipnorm, clipvalue=clipvalue, global_clipnorm=global_clipnorm,
                          learning_rate=learning_rate)
 
-    def _update(self, slot, w, g, lr):
+    def _factors(self, lr, t):
+        return {**super()._factors(lr, t), "decay": 1.0 - lr * self.weight_decay}
+
+    def _update(self, w, g, state, s, f):
         if self.weight_decay:
-            w *= 1.0 - lr * self.weight_decay
-        super()._update(slot, w, g, lr)
+            w *= f.decay
+        super()._update(w, g, state, s, f)
 
 
 _DEFAULT_BETAS = (0.9, 0.999)

@@ -39,7 +39,7 @@ def grad_array(grad):
     """The ndarray behind a gradient (a Tensor gradient from ``create_graph=True`` is unwrapped)."""
     if type(grad) is np.ndarray:
         return grad
-    return np.asarray(getattr(grad, "data", grad))
+    return np.asanyarray(getattr(grad, "data", grad))
 
 
 def sum_of_squares(array):

@@ -1,44 +1,63 @@
 """The optimizer base class: parameters, per-parameter state, learning rate, clipping, saving.
 
-A subclass lists its hyperparameters, names the state arrays each parameter needs, and writes
-``_update(slot, w, g, lr)``: the in-place numpy update of one parameter array ``w`` from its
-(already clipped and weight-decayed) gradient ``g``. Everything else lives here:
+A subclass lists its hyperparameters, names the state arrays each parameter needs, and writes two
+methods: ``_factors(lr, t)``, the scalars its formula needs at a parameter's ``t``-th step, and
+``_update(w, g, state, s, f)``, the in-place numpy update of the values ``w`` from the (already
+clipped and weight-decayed) gradient ``g``, with ``state`` its named state arrays, ``s`` scratch
+and ``f`` the scalars as 0-d arrays (``f.lr``). The arrays are one parameter's, or the flat
+buffers of many small parameters at once (see ``layout``): the update is elementwise, so both
+give bitwise the same numbers. Everything else lives here:
 
-* state arrays are allocated once, when parameters are added, with the parameter's dtype, plus one
-  scratch array per parameter, so a step allocates nothing;
+* state arrays are allocated once, when parameters are added, with the parameter's dtype, plus
+  scratch, so a step allocates nothing;
 * parameters whose ``.grad`` is None are skipped (their state and step count do not advance);
-* gradients are never written to: clipping and L2 weight decay write into a per-parameter buffer;
+* gradients are never written to: clipping and L2 weight decay write into buffers of their own;
 * ``state_dict()`` holds only numpy arrays, numbers and strings, so ``np.savez(...,
   allow_pickle=False)`` can store it, and ``load_state_dict`` resumes the exact trajectory.
+
+Captured steps (``autograd.capture``). Every array a step writes is traced while a recording
+runs, so its numpy calls are recorded. Step counts are integer arrays advanced by recorded calls,
+and the scalars of the update are computed on the Python side by ``_advance``, which a replay
+runs again through ``host_call``: a replay follows the learning rate a schedule sets, Adam's bias
+correction and changes of the numeric hyperparameters. It repeats the structure of the step it
+recorded: which parameters had a gradient, whether clipping, weight decay or momentum were on.
+Clipping by norm is computed with numpy (no Python branch on a norm).
 """
-import math
+import contextlib
 
 import numpy as np
 
+from autograd.capture import host_call, traced
 from autograd.saved import writable
 
-from .clipping import global_norm, grad_array, parameter_list, sum_of_squares
+from .clipping import grad_array, parameter_list
 from .hyperparameters import non_negative, optional_positive, stored_name, stored_scalar
+from .layout import Cells, InArray, ParamGroup
 
 __all__ = ["Optimizer"]
 
 _CLIPPING = ("clipnorm", "clipvalue", "global_clipnorm")
 
 
-class _Slot:
-    """One parameter with its optimizer state: named arrays, a step count and work buffers."""
+class _Chunk:
+    """What one call of ``_update`` works on: one parameter's arrays, or (``flat``) the buffers
+    of all the small parameters of a group. ``g`` is the gradient to use, ``g_out`` where
+    clipping and weight decay may write it, ``cells`` the scalars of this update."""
 
-    __slots__ = ("param", "shape", "state", "step", "scratch", "grad_buffer")
+    __slots__ = ("slots", "group", "flat", "w", "g", "g_out", "state", "s", "cells")
 
-    def __init__(self, param, state):
-        self.param = param
-        self.shape = param.data.shape
-        self.state = state
-        self.step = 0
-        self.scratch = np.empty_like(param.data)
-        self.grad_buffer = None  # allocated on first need (clipping or L2 weight decay)
+    def __init__(self, slots, group, flat, w, g, g_out, state, s, cells, recording):
+        if recording:  # the arrays this update reads and writes, as the recording sees them
+            w, g, g_out, s = traced(w), traced(g), traced(g_out), traced(s)
+            state = {name: traced(array) for name, array in state.items()}
+        self.slots, self.group, self.flat, self.cells = slots, group, flat, cells
+        self.w, self.g, self.g_out, self.state, self.s = w, g, g_out, state, s
 
-
+    def parts(self):
+        """``(slot, gradient, output)`` for each parameter of the chunk (per-parameter norms)."""
+        if not self.flat:
+            return [(self.slots[0], self.g, self.g_out)]
+        return [(slot, traced(slot.grad_buffer), traced(slot.grad_buffer)) for slot in self.slots]
 class Optimizer:
     """Base class of the optimizers; holds parameters, state and the shared options.
 
@@ -56,6 +75,7 @@ class Optimizer:
     # hyperparameter name -> type, saved in state_dict and get_config (subclasses extend it)
     hyperparameters = {"lr": float, "weight_decay": float}
     _decoupled_weight_decay = False
+    _step_dependent = False  # whether the update's scalars depend on the step count (Adam's do)
 
     def __init__(self, params, lr, weight_decay=0.0, clipnorm=None, clipvalue=None,
                  global_clipnorm=None, learning_rate=None, default_lr=None):
@@ -63,6 +83,7 @@ class Optimizer:
             if default_lr is not None and lr != default_lr:
                 raise ValueError(f"{type(self).__name__}: give lr or learning_rate, not both")
             lr = learning_rate
+        self._lr = np.zeros((), np.float64)  # an array: a schedule's recorded copy writes it
         self.lr = lr
         self.weight_decay = non_negative(self, "weight_decay", weight_decay)
         chosen = [name for name, value in zip(_CLIPPING, (clipnorm, clipvalue, global_clipnorm))
@@ -73,7 +94,10 @@ class Optimizer:
         self.clipnorm = optional_positive(self, "clipnorm", clipnorm)
         self.clipvalue = optional_positive(self, "clipvalue", clipvalue)
         self.global_clipnorm = optional_positive(self, "global_clipnorm", global_clipnorm)
-        self.iterations = 0
+        self._iterations = np.zeros((), np.int64)  # an array: a captured step advances it
+        self._norm_limits = Cells(np.float64)      # clipnorm or global_clipnorm, for numpy
+        self._global_norm = np.zeros((), np.float64)
+        self._groups = []
         self._slots = []
         if params is not None:
             self.add_params(params)
@@ -83,13 +107,15 @@ class Optimizer:
     @property
     def lr(self):
         """The learning rate used by the next ``step()`` (a float; schedules assign it)."""
-        return self._lr
+        return float(self._lr)
 
     @lr.setter
     def lr(self, value):
-        self._lr = non_negative(self, "lr", value)
+        self._lr[...] = non_negative(self, "lr", value)
 
     learning_rate = lr  # Keras's name for the same attribute
+
+    iterations = InArray("_iterations", int, "How many times ``step()`` ran (Keras's name).")
 
     @property
     def params(self):
@@ -99,9 +125,13 @@ class Optimizer:
     def add_params(self, params):
         """Start optimizing ``params`` (tensors, an iterable of them or a module).
 
-        Parameters already present are ignored. State arrays are allocated here.
+        Parameters already present are ignored. State arrays are allocated here, and the values
+        of small parameters move into the optimizer's flat buffer: their ``.data`` becomes a view
+        of it (see ``layout``), so an array given to ``Tensor(...)`` before is no longer the
+        parameter's storage.
         """
         known = {id(slot.param) for slot in self._slots}
+        new, by_dtype = [], {}
         for param in parameter_list(params, f"{type(self).__name__}.add_params"):
             if id(param) in known:
                 continue
@@ -109,17 +139,23 @@ class Optimizer:
             if not isinstance(data, np.ndarray) or not np.issubdtype(data.dtype, np.floating):
                 raise TypeError(f"{type(self).__name__}: can only optimize floating-point "
                                 f"parameters, got dtype {getattr(data, 'dtype', type(data))}")
-            self._slots.append(_Slot(param, {name: self._initial_state(name, data)
-                                             for name in self._state_names()}))
+            new.append(param)
+            by_dtype.setdefault(data.dtype, []).append(param)
             known.add(id(param))
+        slots = {}
+        for dtype, members in by_dtype.items():
+            group = ParamGroup(members, dtype, self._state_names(), self._initial_state)
+            self._groups.append(group)
+            slots.update((id(slot.param), slot) for slot in group.slots)
+        self._slots.extend(slots[id(param)] for param in new)
 
     def _state_names(self):
         """Names of the per-parameter state arrays this configuration needs."""
         return ()
 
-    def _initial_state(self, name, data):
-        """A fresh state array called ``name`` for parameter values ``data`` (zeros by default)."""
-        return np.zeros_like(data)
+    def _initial_state(self, name, shape, dtype):
+        """A fresh state array called ``name`` (zeros by default)."""
+        return np.zeros(shape, dtype)
 
     def get_config(self):
         """The constructor's hyperparameters as a JSON-able dict, with ``name`` (see ``get``)."""
@@ -145,69 +181,179 @@ class Optimizer:
 
         Every gradient is checked (shape, a real dtype the parameter can take) before any
         parameter changes, so a step that raises leaves parameters and state as they were."""
-        lr = self._lr
+        work = self._gradients()
+        iterations = traced(self._iterations)
+        recording = iterations is not self._iterations
+        np.add(iterations, 1, out=iterations)
+        chunks, scalars = [], []
+        for group, present in work:
+            if present:
+                group.count_steps(present)
+                self._plan(group, present, recording, chunks, scalars)
+        host_call(self._advance, tuple(scalars))
+        if (self.clipnorm, self.clipvalue, self.global_clipnorm) != (None, None, None):
+            self._clip(chunks, [group for group, present in work if present])
+        if self.weight_decay and not self._decoupled_weight_decay:  # g += weight_decay * w
+            for chunk in chunks:
+                np.multiply(chunk.w, chunk.cells.weight_decay, out=chunk.s)
+                chunk.g = np.add(chunk.g, chunk.s, out=chunk.g_out)
+        for chunk in chunks:
+            self._apply(chunk)
+
+    def _gradients(self):
+        """``[(group, [(slot, gradient array), ...]), ...]`` for the parameters that have a
+        gradient, every gradient checked."""
         work = []
-        for slot in self._slots:
-            grad = slot.param.grad
-            if grad is None:
+        for group in self._groups:
+            present = []
+            for slot in group.slots:
+                grad = slot.param.grad
+                if grad is None:
+                    continue
+                if type(grad) is not np.ndarray:
+                    grad = grad_array(grad)
+                data = slot.param.data
+                if grad.shape != slot.shape or data.shape != slot.shape:
+                    raise ValueError(
+                        f"{type(self).__name__}.step: parameter {self._slots.index(slot)} was "
+                        f"added with shape {slot.shape}, now has data of shape {data.shape} and "
+                        f"a gradient of shape {grad.shape}")
+                if grad.dtype != data.dtype and (grad.dtype.kind not in "fiu" or not np.can_cast(
+                        grad.dtype, data.dtype, "same_kind")):
+                    raise TypeError(
+                        f"{type(self).__name__}.step: parameter {self._slots.index(slot)} holds "
+                        f"{data.dtype} values but its gradient is {grad.dtype}; nothing was updated")
+                present.append((slot, grad))
+            work.append((group, present))
+        return work
+
+    def _plan(self, group, present, recording, chunks, scalars):
+        """Append the updates of one group's step to ``chunks``, and to ``scalars`` the cells
+        they read, with where their step count is. Small parameters' gradients are copied into
+        the group's buffer; they are updated together when all of them have one (and, for a
+        step-dependent update, the same step count), else one by one."""
+        own_cells = self._step_dependent
+        transformed = (self.weight_decay and not self._decoupled_weight_decay) or (
+            (self.clipnorm, self.clipvalue, self.global_clipnorm) != (None, None, None))
+        small = []
+        for slot, grad in present:
+            if slot.view is not None:
+                small.append(slot)
+                np.copyto(traced(slot.grad_buffer) if recording else slot.grad_buffer, grad)
                 continue
-            grad = grad_array(grad)
-            data = slot.param.data
-            if grad.shape != slot.shape or data.shape != slot.shape:
-                raise ValueError(
-                    f"{type(self).__name__}.step: parameter {self._slots.index(slot)} was "
-                    f"added with shape {slot.shape}, now has data of shape {data.shape} and "
-                    f"a gradient of shape {grad.shape}")
-            if grad.dtype != data.dtype and (grad.dtype.kind not in "fiu" or not np.can_cast(
-                    grad.dtype, data.dtype, "same_kind")):
-                raise TypeError(
-                    f"{type(self).__name__}.step: parameter {self._slots.index(slot)} holds "
-                    f"{data.dtype} values but its gradient is {grad.dtype}; nothing was updated")
-            work.append((slot, data, grad))
-        clipping = (self.clipnorm, self.clipvalue, self.global_clipnorm) != (None, None, None)
-        if clipping or (self.weight_decay and not self._decoupled_weight_decay):
-            work = self._effective_gradients(work)
-        self.iterations += 1
-        update = self._update
-        for slot, data, grad in work:
-            slot.step += 1
-            with writable(data):  # may be held by a recorded op; its backward would then refuse
-                update(slot, data, grad, lr)
+            cells = slot.cells if own_cells else group.cells
+            chunks.append(_Chunk((slot,), group, False, slot.param.data, grad,
+                                 slot.gradient_buffer() if transformed else None, slot.state,
+                                 slot.scratch, cells, recording))
+            if own_cells:
+                scalars.append((cells, group.steps, slot.index))
+        if small and self._updates_together(group, small, recording):
+            chunks.append(_Chunk(group.small, group, True, group.params, group.grads,
+                                 group.grads, group.state, group.scratch, group.cells, recording))
+            if own_cells:
+                scalars.append((group.cells, group.steps, small[0].index))
+        else:
+            for slot in small:
+                cells = slot.cells if own_cells else group.cells
+                chunks.append(_Chunk((slot,), group, False, slot.param.data, slot.grad_buffer,
+                                     slot.grad_buffer, slot.state, slot.scratch, cells, recording))
+                if own_cells:
+                    scalars.append((cells, group.steps, slot.index))
+        if not own_cells:
+            scalars.append((group.cells, None, None))
 
-    def _update(self, slot, w, g, lr):
+    def _updates_together(self, group, small, recording):
+        """Whether the small parameters ``small`` (those with a gradient) can take one update
+        over the flat buffers: all of them are there, their ``.data`` are views of the buffer (a
+        replaced array is moved back in when it can be) and their step counts agree."""
+        if len(small) != len(group.small):
+            return False
+        for slot in small:
+            if slot.param.data is not slot.view and not slot.attached() and (
+                    recording or not group.adopt(slot)):
+                return False
+        return not self._step_dependent or group.small_steps_agree()
+
+    def _advance(self, scalars):
+        """The Python side of a step: each update's scalars (from the learning rate and its
+        step count) into its cells. A replay of a captured step runs this again."""
+        lr = float(self._lr)
+        for cells, steps, index in scalars:
+            cells.fill(self._factors(lr, None if steps is None else int(steps[index])))
+        if self.clipnorm is not None:
+            self._norm_limits.fill({"clipnorm": self.clipnorm})
+        elif self.global_clipnorm is not None:
+            self._norm_limits.fill({"global_clipnorm": self.global_clipnorm})
+
+    def _factors(self, lr, t):
+        """The scalars the update reads, by name, for learning rate ``lr`` at a parameter's
+        ``t``-th step (None when they do not depend on it). Subclasses add their own."""
+        factors = {"lr": lr, "weight_decay": self.weight_decay}
+        if self.clipvalue is not None:
+            factors["clip_low"], factors["clip_high"] = -self.clipvalue, self.clipvalue
+        return factors
+
+    def _clip(self, chunks, groups):
+        """Clip the gradients of ``chunks`` into their output buffers (gradients stay untouched).
+
+        ``clipnorm``: each gradient times ``c / max(norm, c)``, ``global_clipnorm`` all of them
+        times ``c / max(global norm, c)`` (a factor of exactly 1 below the limit; a NaN norm
+        leaves the gradients as they are). Norms are computed in float64 from each parameter's
+        sum of squares."""
+        if self.clipvalue is not None:
+            for chunk in chunks:
+                cells = chunk.cells
+                chunk.g = np.clip(chunk.g, cells.clip_low, cells.clip_high, out=chunk.g_out)
+            return
+        limits = self._norm_limits
+        for group in groups:
+            group.norm_arrays()
+            if self.global_clipnorm is not None:  # parameters without a gradient add nothing
+                np.copyto(traced(group.square_sums), 0)
+        for chunk in chunks:
+            for slot, g, _ in chunk.parts():
+                flat = g.reshape(-1)
+                np.matmul(flat, flat, out=traced(slot.square_sum))
+        if self.clipnorm is not None:
+            for group in groups:
+                norms = traced(group.clip_norms)
+                np.copyto(norms, traced(group.square_sums))
+                np.sqrt(norms, out=norms)
+                np.fmax(norms, limits.clipnorm, out=norms)
+                np.divide(limits.clipnorm, norms, out=traced(group.clip_factors))
+            for chunk in chunks:
+                for slot, g, g_out in chunk.parts():
+                    np.multiply(g, slot.clip_factor, out=g_out)
+                chunk.g = chunk.g_out
+            return
+        total = traced(self._global_norm)
+        np.copyto(total, 0.0)
+        for group in groups:
+            norms, group_total = traced(group.clip_norms), traced(group.norm_total)
+            np.copyto(norms, traced(group.square_sums))
+            np.add.reduce(norms, out=group_total)
+            np.add(total, group_total, out=total)
+        np.sqrt(total, out=total)
+        np.fmax(total, limits.global_clipnorm, out=total)
+        for group in groups:
+            np.divide(limits.global_clipnorm, total, out=traced(group.global_factor))
+        for chunk in chunks:
+            chunk.g = np.multiply(chunk.g, chunk.group.global_factor, out=chunk.g_out)
+
+    def _apply(self, chunk):
+        """Run ``_update`` on ``chunk``; parameters that a recorded graph holds are written
+        through ``writable``, so that a backward pass through that graph refuses to run."""
+        held = [slot.param.data for slot in chunk.slots if not slot.param.data.flags.writeable]
+        if not held:
+            self._update(chunk.w, chunk.g, chunk.state, chunk.s, chunk.cells)
+            return
+        with contextlib.ExitStack() as stack:
+            for data in held:
+                stack.enter_context(writable(data))
+            self._update(chunk.w, chunk.g, chunk.state, chunk.s, chunk.cells)
+
+    def _update(self, w, g, state, s, f):
         raise NotImplementedError(f"{type(self).__name__} does not implement _update")
-
-    def _effective_gradients(self, work):
-        """Clip and add L2 weight decay, into per-parameter buffers (gradients stay untouched)."""
-        scale = 1.0
-        if self.global_clipnorm is not None:
-            norm = global_norm([grad for _, _, grad in work])
-            scale = self.global_clipnorm / max(norm, self.global_clipnorm)
-        decay = 0.0 if self._decoupled_weight_decay else self.weight_decay
-        result = []
-        for slot, data, grad in work:
-            if slot.grad_buffer is None:
-                slot.grad_buffer = np.empty_like(data)
-            buffer = slot.grad_buffer
-            g = grad
-            if self.clipvalue is not None:
-                g = np.clip(grad, -self.clipvalue, self.clipvalue, out=buffer)
-            elif self.clipnorm is not None:
-                norm = math.sqrt(sum_of_squares(grad))
-                if norm > self.clipnorm:
-                    g = np.multiply(grad, self.clipnorm / norm, out=buffer)
-            elif scale < 1.0:
-                g = np.multiply(grad, scale, out=buffer)
-            if decay:
-                if g is buffer:
-                    np.multiply(data, decay, out=slot.scratch)
-                    np.add(buffer, slot.scratch, out=buffer)
-                else:
-                    np.multiply(data, decay, out=buffer)
-                    np.add(buffer, g, out=buffer)
-                g = buffer
-            result.append((slot, data, g))
-        return result
 
     # ------------------------------------------------------------------ saving
 
@@ -271,6 +417,7 @@ class Optimizer:
         self.iterations = iterations
         for slot, step, loaded in zip(self._slots, steps, arrays):
             slot.step = step
+            slot.group.steps_differ = True
             for name, array in loaded.items():
                 slot.state[name][...] = array
 

@@ -83,38 +83,44 @@ class RMSprop(Optimizer):
             names.append("momentum")
         return tuple(names)
 
-    def _update(self, slot, w, g, lr):
+    def _factors(self, lr, t):
         rho = self.rho
         root = math.sqrt(1.0 - rho)  # sqrt(v) = root * sqrt(sq_sum)
-        state, s = slot.state, slot.scratch
+        # inside the root: sqrt(v + eps) = root * sqrt(sq_sum + eps / (1 - rho));
+        # outside: sqrt(v) + eps = root * (sqrt(sq_sum) + eps / root)
+        eps = self.eps / (1.0 - rho) if self.eps_inside_sqrt else self.eps / root
+        return {**super()._factors(lr, t), "rho": rho, "one_minus_rho": 1.0 - rho, "eps": eps,
+                "step_size": lr / root, "momentum": self.momentum}
+
+    def _update(self, w, g, state, s, f):
         sq_sum = state["sq_sum"]
         np.multiply(g, g, out=s)
-        sq_sum *= rho
+        sq_sum *= f.rho
         sq_sum += s
-        if self.centered:
+        if "grad_sum" in state:  # centered
             grad_sum = state["grad_sum"]
-            grad_sum *= rho
+            grad_sum *= f.rho
             grad_sum += g
             # v - mg**2 = (1 - rho) * (sq_sum - (1 - rho) * grad_sum**2)
             np.multiply(grad_sum, grad_sum, out=s)
-            s *= 1.0 - rho
+            s *= f.one_minus_rho
             np.subtract(sq_sum, s, out=s)
             np.maximum(s, 0.0, out=s)
-            if self.eps_inside_sqrt:  # sqrt(v + eps) = root * sqrt(s + eps / (1 - rho))
-                s += self.eps / (1.0 - rho)
+            if self.eps_inside_sqrt:
+                s += f.eps
             np.sqrt(s, out=s)
         elif self.eps_inside_sqrt:
-            np.add(sq_sum, self.eps / (1.0 - rho), out=s)
+            np.add(sq_sum, f.eps, out=s)
             np.sqrt(s, out=s)
         else:
             np.sqrt(sq_sum, out=s)
-        if not self.eps_inside_sqrt:  # sqrt(v) + eps = root * (sqrt(s) + eps / root)
-            s += self.eps / root
+        if not self.eps_inside_sqrt:
+            s += f.eps
         np.divide(g, s, out=s)
-        s *= lr / root
-        if self.momentum > 0.0:
+        s *= f.step_size
+        if "momentum" in state:
             buffer = state["momentum"]
-            buffer *= self.momentum
+            buffer *= f.momentum
             buffer += s
             w -= buffer
         else:

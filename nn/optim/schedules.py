@@ -6,13 +6,21 @@ call ``step()`` after every epoch, or after every optimizer step (batch). Creati
 sets the optimizer's lr to the schedule's value at count 0; the optimizer's lr at that moment is
 the schedule's ``base_lr``. ``get_last_lr()`` is the lr the schedule set last, and
 ``state_dict()`` / ``load_state_dict()`` save and restore the schedule (numbers and strings only).
+
+A schedule whose lr follows from its count (all but ``ReduceLROnPlateau``) may be stepped inside
+a captured training step (``autograd.capture``): its count is an integer array advanced by a
+recorded numpy call, the lr is computed by a host call that every replay runs again, and it
+reaches the optimizer through a recorded copy (which a checked replay can undo).
 """
 import math
 from collections.abc import Mapping
 
 import numpy as np
 
+from autograd.capture import host_call, traced
+
 from .hyperparameters import at_least, non_negative, positive, stored_name, stored_scalar
+from .layout import InArray
 
 __all__ = ["LearningRateSchedule", "StepDecay", "ExponentialDecay", "CosineDecay",
            "LinearWarmup", "ReduceLROnPlateau"]
@@ -32,6 +40,7 @@ class LearningRateSchedule:
 
     # hyperparameter name -> type, saved in state_dict (subclasses fill it in)
     hyperparameters = {}
+    _follows_count = True  # the lr is a function of the count (ReduceLROnPlateau's is not)
 
     def __init__(self, optimizer, interval="epoch"):
         if not hasattr(optimizer, "lr"):
@@ -43,16 +52,34 @@ class LearningRateSchedule:
         self.optimizer = optimizer
         self.interval = interval
         self.base_lr = float(optimizer.lr)
-        self.count = 0
+        self._count = np.zeros((), np.int64)  # arrays: a captured step advances them
+        self._last_lr = np.zeros((), np.float64)
         self._set(self.lr_at(0))
 
     def lr_at(self, count):
         """The learning rate after ``count`` calls of ``step()``."""
         raise NotImplementedError(f"{type(self).__name__} does not implement lr_at")
 
+    count = InArray("_count", int, "How many times ``step()`` was called.")
+
+    @property
+    def last_lr(self):
+        """The learning rate this schedule set last (a float)."""
+        return float(self._last_lr)
+
     def step(self):
         """Advance the schedule by one interval and set the optimizer's lr; returns that lr."""
-        self.count += 1
+        count = traced(self._count)
+        np.add(count, 1, out=count)
+        lr = host_call(self._set_current)
+        target = getattr(self.optimizer, "_lr", None)  # an nn.optim optimizer's lr array
+        if isinstance(target, np.ndarray):
+            np.copyto(traced(target), self._last_lr)
+        return lr
+
+    def _set_current(self):
+        """Set the optimizer's lr for the current count (again on each replay of a captured
+        step); returns it."""
         return self._set(self.lr_at(self.count))
 
     def get_last_lr(self):
@@ -60,7 +87,7 @@ class LearningRateSchedule:
         return self.last_lr
 
     def _set(self, lr):
-        self.last_lr = float(lr)
+        self._last_lr[...] = lr
         self.optimizer.lr = self.last_lr
         return self.last_lr
 
@@ -210,11 +237,21 @@ class LinearWarmup(LearningRateSchedule):
         return self.base_lr * (self.start_factor + (1.0 - self.start_factor) * progress)
 
     def step(self, *args, **kwargs):
-        """Advance the warmup, or past it the ``after`` schedule (given these arguments)."""
+        """Advance the warmup, or past it the ``after`` schedule (given these arguments, which
+        only a schedule that takes them, ``ReduceLROnPlateau``, needs)."""
+        if self.after is None or self.after._follows_count:
+            return super().step()
         self.count += 1
-        if self.count <= self.warmup_steps or self.after is None:
+        if self.count <= self.warmup_steps:
             return self._set(self.lr_at(self.count))
         return self._set(self.after.step(*args, **kwargs))
+
+    def _set_current(self):
+        count = self.count
+        if count <= self.warmup_steps or self.after is None:
+            return self._set(self.lr_at(count))
+        self.after.count = count - self.warmup_steps
+        return self._set(self.after._set_current())
 
     def state_dict(self):
         state = super().state_dict()
@@ -256,10 +293,13 @@ class ReduceLROnPlateau(LearningRateSchedule):
     ``factor=0.1, patience=10, min_delta=1e-4`` (absolute), ``cooldown=0, min_lr=0``. With
     cooldown > 0, Keras ignores only ``cooldown - 1`` calls; PyTorch ignores ``cooldown``, as
     here, but by default uses a relative threshold and reduces after ``patience + 1`` bad calls.
+    Its lr follows a metric, not a count: step it outside a captured step (where a replay would
+    repeat the decision it recorded).
     """
 
     hyperparameters = {"factor": float, "patience": int, "min_delta": float, "mode": str,
                        "min_lr": float, "cooldown": int}
+    _follows_count = False  # it follows a metric: step it outside a captured step
 
     def __init__(self, optimizer, factor=0.1, patience=10, min_delta=1e-4, mode="min",
                  min_lr=0.0, cooldown=0, interval="epoch"):
@@ -311,7 +351,7 @@ class ReduceLROnPlateau(LearningRateSchedule):
                     self._set(max(lr * self.factor, self.min_lr))
                     self.cooldown_counter = self.cooldown
                     self.wait = 0
-        self.last_lr = float(self.optimizer.lr)
+        self._last_lr[...] = self.optimizer.lr
         return self.last_lr
 
     def state_dict(self):

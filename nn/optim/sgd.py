@@ -40,20 +40,21 @@ class SGD(Optimizer):
     def _state_names(self):
         return ("momentum",) if self.momentum > 0.0 else ()
 
-    def _update(self, slot, w, g, lr):
-        s = slot.scratch
-        momentum = self.momentum
-        if momentum == 0.0:
-            np.multiply(g, lr, out=s)
+    def _factors(self, lr, t):
+        return {**super()._factors(lr, t), "momentum": self.momentum}
+
+    def _update(self, w, g, state, s, f):
+        if "momentum" not in state:
+            np.multiply(g, f.lr, out=s)
             w -= s
             return
-        velocity = slot.state["momentum"]
-        velocity *= momentum
+        velocity = state["momentum"]
+        velocity *= f.momentum
         velocity += g
         if self.nesterov:
-            np.multiply(velocity, momentum, out=s)
+            np.multiply(velocity, f.momentum, out=s)
             s += g
-            s *= lr
+            s *= f.lr
         else:
-            np.multiply(velocity, lr, out=s)
+            np.multiply(velocity, f.lr, out=s)
         w -= s

@@ -420,11 +420,16 @@ class Model(Module):
                              f"must have {len(known) + 1} axes (the batch axis first), got x "
                              f"of shape {x.shape}")
         dtype = self._input_dtype()
-        if x.dtype != dtype:
+        if x.dtype != dtype and not (x.dtype.kind in "iu" and self._takes_token_ids()):
             x = x.astype(dtype)  # once here, instead of once per batch inside the layers
         if self._input_shape is None:
             self._input_shape = tuple(x.shape[1:])
         return x
+
+    def _takes_token_ids(self) -> bool:
+        """True when a layer reads integer token ids (an ``Embedding``): integer inputs then
+        stay integers."""
+        return any(getattr(m, "takes_token_ids", False) for m in self.modules())
 
     def _prepare(self, where: str, x, y) -> tuple[np.ndarray, np.ndarray]:
         x = self._prepare_inputs(where, x)

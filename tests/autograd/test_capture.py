@@ -186,3 +186,16 @@ def test_draw_capture_shows_buffers_and_calls():
     assert "state (updated in place)" not in source  # this step writes no outside array
     full = draw_capture(captured, max_calls=len(calls)).source
     assert full.count("ellipse") == len(calls)
+
+
+def test_a_numpy_function_given_out_writes_into_that_buffer():
+    def step(x):
+        t = Tensor(x) * 1.0  # an op's result: its array is recorded
+        out = np.empty((2, 2), like=t.data)
+        np.dot(t.data, t.data, out=out)
+        return Tensor(out) * 1.0
+
+    captured = capture(step, check=True)
+    for value in (1.0, 2.0, 3.0):
+        np.testing.assert_array_equal(captured(np.full((2, 2), value)).data,
+                                      np.full((2, 2), 2 * value * value))

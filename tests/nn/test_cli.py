@@ -139,12 +139,15 @@ def _train_args(*argv):
 def test_each_model_brings_its_training_defaults_and_the_command_line_wins():
     train, args = _train_args()
     assert train.training_settings(args, MODELS["mlp"]) == {
-        "optimizer": "rmsprop", "epochs": 5, "lr_decay": 1.0}
+        "optimizer": "rmsprop", "epochs": 5, "lr_decay": 1.0, "batch_size": 128}
     assert train.training_settings(args, MODELS["cnn"]) == {
-        "optimizer": "adam", "epochs": 8, "lr_decay": 0.7}
-    _, args = _train_args("--optimizer", "sgd", "--epochs", "2", "--lr-decay", "1")
+        "optimizer": "adam", "epochs": 8, "lr_decay": 0.7, "batch_size": 128}
+    assert train.training_settings(args, MODELS["lstm"]) == {
+        "optimizer": "adam", "epochs": 5, "lr_decay": 1.0, "batch_size": 64}
+    _, args = _train_args("--optimizer", "sgd", "--epochs", "2", "--lr-decay", "1",
+                          "--batch-size", "32")
     assert train.training_settings(args, MODELS["cnn"]) == {
-        "optimizer": "sgd", "epochs": 2, "lr_decay": 1.0}
+        "optimizer": "sgd", "epochs": 2, "lr_decay": 1.0, "batch_size": 32}
 
 
 def test_lr_decay_multiplies_the_learning_rate_after_every_epoch(tmp_path, capsys, monkeypatch):
@@ -205,7 +208,7 @@ def test_the_model_table_accepts_new_models(monkeypatch):
 
 
 def test_every_model_has_a_known_input_layout():
-    assert {entry.input_layout for entry in MODELS.values()} <= {"flat", "images"}
+    assert {entry.input_layout for entry in MODELS.values()} <= {"flat", "images", "sequence"}
 
 
 # ---------------------------------------------------------------------- paths given on the command line
