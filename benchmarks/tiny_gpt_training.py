@@ -40,7 +40,8 @@ import nn  # noqa: E402
 from autograd import no_grad  # noqa: E402
 from nn.data.text import (CharVocabulary, char_windows, load_words, sample_windows,  # noqa: E402
                           train_val_test_split)
-from nn.models.gpt import GPT, language_model_loss  # noqa: E402
+from nn.models.gpt import GPT
+from nn.models.language import next_token_loss  # noqa: E402
 
 CONFIG = {"context_length": 64, "num_layers": 4, "num_heads": 4, "embed_dim": 128,
           "dropout": 0.0, "activation": "gelu_tanh"}
@@ -69,7 +70,7 @@ def lucidgrad_run(vocabulary, iterations, seed):
     schedule = nn.optim.LinearWarmup(optimizer, warmup, after=decay, start_factor=0.01)
 
     def step(x, y):
-        loss = language_model_loss(y, model(x))
+        loss = next_token_loss(y, model(x))
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
@@ -124,7 +125,7 @@ def lucidgrad_evaluate(model, inputs, targets):
     with no_grad(), model.mode(False):
         for start in range(0, len(inputs), 64):
             x, y = inputs[start:start + 64], targets[start:start + 64]
-            total += language_model_loss(y, model(x)).item() * y.size
+            total += next_token_loss(y, model(x)).item() * y.size
     return total / targets.size
 
 

@@ -2,7 +2,7 @@
 (built from ``torch.nn.TransformerEncoderLayer``), and weight copying from lucidgrad's models.
 
 Both models have the same parameter names, so ``copy_weights`` moves a lucidgrad state dict
-across; the GPT's position table and token embedding are the only names that differ.
+across; the GPT's position table is the only name that differs.
 """
 
 from __future__ import annotations
@@ -51,13 +51,12 @@ class TorchGPT(nn.Module):
         return self.head(self.norm(x))
 
 
-_RENAMED = {"token_embedding": "token_embedding.weight",
-            "position_embedding.table": "position_table"}
+_RENAMED = {"position_embedding.table": "position_table"}
 
 
 def copy_weights(ours, theirs: nn.Module) -> None:
     """Copy every parameter of the lucidgrad module ``ours`` into the PyTorch module ``theirs``
-    (same names, except the GPT's embeddings)."""
+    (same names, except the GPT's position table)."""
     state = {_RENAMED.get(name, name): array for name, array in ours.state_dict().items()}
     targets = dict(theirs.named_parameters())
     with torch.no_grad():

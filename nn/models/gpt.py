@@ -10,9 +10,9 @@ Tokens ``x_1 .. x_T`` (integer ids, ``T <= context_length``) become vectors, pas
           h' = a + W_2 gelu(W_1 LayerNorm(a))              feed-forward: 4 * embed_dim units
     logits_t = LayerNorm(h_L) W_head^T                   W_head = E when tie_weights
 
-Trained with the mean cross-entropy of every next token (``language_model_loss``), all ``T``
-positions of a window at once: the causal mask is what keeps position ``t`` from reading the
-answer. Initialization follows GPT-2: weights from N(0, 0.02), the two projections that write
+Trained with the mean cross-entropy of every next token (``nn.models.language.next_token_loss``),
+all ``T`` positions of a window at once: the causal mask is what keeps position ``t`` from
+reading the answer. Initialization follows GPT-2: weights from N(0, 0.02), the two projections that write
 into the residual stream from N(0, 0.02 / sqrt(2 num_layers)), biases zero, layer norms one.
 
 The defaults are the CPU configuration of a well-known tiny-GPT project (4 layers, 4 heads,
@@ -22,40 +22,20 @@ import math
 
 import numpy as np
 
-from autograd import Tensor, no_grad, take
+from autograd import no_grad
 
 from .. import init
 from ..containers import ModuleList
 from ..data.text import CharVocabulary
-from ..layers import Dropout, LayerNorm, Linear, PositionalEmbedding, TransformerEncoderLayer
-from ..losses import sparse_categorical_crossentropy
-from ..module import Parameter, register_layer
+from ..layers import (Dropout, Embedding, LayerNorm, Linear, PositionalEmbedding,
+                      TransformerEncoderLayer)
+from ..module import register_layer
 from ..training import Model
 from ..validation import float_dtype, positive_int
 
-__all__ = ["GPT", "gpt", "language_model_loss", "token_array"]
+__all__ = ["GPT", "gpt"]
 
 INIT_STD = 0.02
-
-
-def token_array(tokens, vocab_size, where):
-    """Token ids as an int64 array: integers, or floats that hold integers (as ``fit`` passes
-    them), all in ``[0, vocab_size)``."""
-    array = np.asarray(tokens.data if isinstance(tokens, Tensor) else tokens)
-    if not np.issubdtype(array.dtype, np.integer):
-        if not (np.issubdtype(array.dtype, np.floating) and np.all(array == np.round(array))):
-            raise TypeError(f"{where}: expected integer token ids, got dtype {array.dtype}")
-        array = array.astype(np.int64)
-    if array.size and (array.min() < 0 or array.max() >= vocab_size):
-        raise ValueError(f"{where}: token ids must lie in [0, {vocab_size}), got values from "
-                         f"{array.min()} to {array.max()} (input shape {array.shape})")
-    return array
-
-
-def language_model_loss(targets, logits):
-    """Mean cross-entropy, in nats per token, of the logits ``(N, T, V)`` for the next tokens
-    ``targets`` ``(N, T)`` (Keras argument order, so ``compile(loss=language_model_loss)``)."""
-    return sparse_categorical_crossentropy(targets, logits, from_logits=True)
 
 
 @register_layer
@@ -97,7 +77,7 @@ class GPT(Model):
         self.embed_dim = positive_int(embed_dim, "embed_dim", "GPT")
         self.tie_weights = bool(tie_weights)
         self.dtype = float_dtype(dtype, "GPT")
-        self.token_embedding = Parameter(np.zeros((self.vocab_size, self.embed_dim), self.dtype))
+        self.token_embedding = Embedding(self.vocab_size, self.embed_dim, dtype=self.dtype)
         self.position_embedding = PositionalEmbedding(self.context_length, self.embed_dim,
                                                       dtype=self.dtype)
         self.dropout = Dropout(dropout)
@@ -109,7 +89,7 @@ class GPT(Model):
         self.norm = LayerNorm(self.embed_dim, bias=bias, dtype=self.dtype)
         self.head = Linear(self.embed_dim, self.vocab_size, bias=False, dtype=self.dtype)
         if self.tie_weights:
-            self.head.weight = self.token_embedding
+            self.head.weight = self.token_embedding.weight
         self._input_shape = (self.context_length,)
         self.reset_parameters()
 
@@ -129,7 +109,7 @@ class GPT(Model):
                     init.normal_(p, 0.0, residual_std if id(p) in writers else INIT_STD)
 
     def _embed(self, tokens):
-        tokens = token_array(tokens, self.vocab_size, f"GPT(vocab_size={self.vocab_size})")
+        tokens = self.token_embedding.token_ids(tokens)
         if tokens.ndim not in (1, 2) or tokens.shape[-1] == 0:
             raise ValueError(f"GPT: expected token ids of shape (batch, length) or (length,), got "
                              f"shape {tokens.shape}")
@@ -137,7 +117,7 @@ class GPT(Model):
             raise ValueError(f"GPT: a sequence of {tokens.shape[-1]} tokens (input shape "
                              f"{tokens.shape}) is longer than the context of "
                              f"{self.context_length} tokens")
-        return self.dropout(self.position_embedding(take(self.token_embedding, tokens)))
+        return self.dropout(self.position_embedding(self.token_embedding(tokens)))
 
     def forward(self, tokens):
         x = self._embed(tokens)
@@ -182,11 +162,12 @@ class GPT(Model):
                 f"embed_dim={self.embed_dim}")
 
 
-def gpt(input_shape, num_classes, **options):
-    """The ``MODELS`` builder: a GPT over ``num_classes`` tokens with a context of
-    ``input_shape[0]`` tokens; ``options`` are ``GPT``'s keyword arguments (others are
-    ignored)."""
+def gpt(input_shape, vocab_size, vocabulary=None, boundary=".", **options):
+    """The ``MODELS`` builder (``lucidgrad train --model gpt`` on a text dataset): a GPT over
+    ``vocab_size`` tokens (those of ``vocabulary``) that reads ``input_shape[0]`` tokens at
+    most; ``options`` are ``GPT``'s keyword arguments (others are ignored)."""
     known = ("num_layers", "num_heads", "embed_dim", "dropout", "bias", "tie_weights",
              "activation")
     settings = {key: value for key, value in options.items() if key in known}
-    return GPT(int(num_classes), int(input_shape[0]), **settings)
+    return GPT(int(vocab_size), int(input_shape[0]), vocabulary=vocabulary, boundary=boundary,
+               **settings)
