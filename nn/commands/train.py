@@ -309,8 +309,9 @@ def _text_arrays(dataset, parts, vocabulary):
 
     boundary, window = dataset.boundary, dataset.window
     bigram = BigramLanguageModel(len(vocabulary))
-    if window is None:
-        arrays = [word_sequences(texts, vocabulary, boundary) for texts in parts]
+    if window is None:  # one length for all three parts: a GPT's context covers each
+        length = 1 + max(len(text) for texts in parts for text in texts)
+        arrays = [word_sequences(texts, vocabulary, boundary, length) for texts in parts]
         bigram.fit(*padded_words(parts[0], vocabulary, boundary))
         return arrays, bigram.nll(*padded_words(parts[2], vocabulary, boundary))
     arrays = [text_windows(texts, vocabulary, boundary, window, stride)

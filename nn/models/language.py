@@ -40,10 +40,11 @@ def next_token_loss(targets, logits):
     return total * (1.0 / counted).astype(logits.dtype)
 
 
-def word_sequences(words, vocabulary, boundary="."):
-    """``(inputs, targets)`` for words: ``.word`` predicts ``word.``, padded on the right (the
-    targets of padded steps are ``IGNORED``). See ``nn.data.text.padded_words``."""
-    inputs, targets, mask = padded_words(words, vocabulary, boundary)
+def word_sequences(words, vocabulary, boundary=".", length=None):
+    """``(inputs, targets)`` for words: ``.word`` predicts ``word.``, padded on the right to
+    ``length`` steps (default: the longest word plus one; the targets of padded steps are
+    ``IGNORED``). See ``nn.data.text.padded_words``."""
+    inputs, targets, mask = padded_words(words, vocabulary, boundary, length=length)
     return inputs, np.where(mask, targets, IGNORED)
 
 
