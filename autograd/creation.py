@@ -1,24 +1,11 @@
 """Tensor factories and the seedable random generator."""
 import numpy as np
 
+from .randomness import generator, seed
 from .tensor import Tensor
 
 __all__ = ["tensor", "zeros", "ones", "full", "arange", "eye", "rand", "randn", "zeros_like",
            "ones_like", "full_like", "rand_like", "randn_like", "seed", "generator"]
-
-_generator = np.random.default_rng()
-
-
-def seed(value):
-    """Reseed the generator behind ``rand``, ``randn`` and the ``nn`` initializers."""
-    global _generator
-    _generator = np.random.default_rng(value)
-
-
-def generator():
-    """The current ``numpy.random.Generator`` used by lucidgrad."""
-    return _generator
-
 
 def _shape(shape):
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
@@ -63,13 +50,13 @@ def eye(n, m=None, dtype=np.float32, requires_grad=False):
 
 def rand(*shape, dtype=np.float32, requires_grad=False, rng=None):
     """Uniform samples in [0, 1)."""
-    rng = rng or _generator
+    rng = rng or generator()
     return Tensor(rng.random(_shape(shape)).astype(dtype), requires_grad=requires_grad)
 
 
 def randn(*shape, dtype=np.float32, requires_grad=False, rng=None):
     """Standard normal samples."""
-    rng = rng or _generator
+    rng = rng or generator()
     return Tensor(rng.standard_normal(_shape(shape)).astype(dtype), requires_grad=requires_grad)
 
 

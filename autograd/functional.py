@@ -120,7 +120,8 @@ def value_and_grad(f, argnums=0):
         grads = gradients(out, watched, create_graph=nested) if out.requires_grad else [None] * len(watched)
         grads = [_zero_like(w) if g is None else g for g, w in zip(grads, watched)]
         if keep_graph_types:
-            grads = [g if isinstance(g, Node) else type(w)._constant(g) for g, w in zip(grads, watched)]
+            grads = [g if isinstance(g, Node) else type(w)._constant_result(g)
+                     for g, w in zip(grads, watched)]
             value = out
         else:
             grads = [_unwrap(g) for g in grads]

@@ -27,6 +27,7 @@ MODULES = [
     "benchmarks.optim_step",
     "benchmarks.mnist_epoch",
     "benchmarks.lenet_step",
+    "benchmarks.transformer_step",
     "benchmarks.recurrent_step",
 ]
 

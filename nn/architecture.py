@@ -40,7 +40,7 @@ def plot_model(model, input_shape=None, *, rankdir="TB", show_shapes=True, show_
     if rankdir not in RANKDIRS:
         raise ValueError(f"plot_model: rankdir must be one of {', '.join(RANKDIRS)}, "
                          f"got {rankdir!r}")
-    rows = list(model.named_children()) or [("", model)]
+    rows = model.named_layers() or [("", model)]
     shape = _known_input_shape(model, input_shape)
     if shape is not None:
         shapes, edges = _trace_layers(model, rows, shape)

@@ -152,8 +152,11 @@ class ModuleList(Module):
     """A list of modules, registered under "0", "1", ... (for models written PyTorch-style).
 
     A ModuleList is never called itself, so its modules carry its name in their scope label:
-    a Linear at ``self.layers[1]`` labels its ops ``layers.1``.
+    a Linear at ``self.layers[1]`` labels its ops ``layers.1``, and summaries list its modules
+    one by one (``holds_layers_only``, see ``Module.named_layers``).
     """
+
+    holds_layers_only = True
 
     def __init__(self, modules=()):
         super().__init__()

@@ -233,6 +233,18 @@ class Module:
         """``(name, module)`` for the direct children, in registration order."""
         return iter(list(self._modules.items()))
 
+    def named_layers(self):
+        """``(name, module)`` for the layers a summary or a diagram shows: the direct children,
+        each ``ModuleList`` replaced by its items (``blocks.0``, ``blocks.1``, ...), since a list
+        of modules is never called itself."""
+        layers = []
+        for name, child in self._modules.items():
+            if getattr(child, "holds_layers_only", False):
+                layers += [(f"{name}.{inner}", module) for inner, module in child.named_layers()]
+            else:
+                layers.append((name, child))
+        return layers
+
     def children(self):
         """The direct child modules, in registration order."""
         return iter(list(self._modules.values()))

@@ -11,6 +11,7 @@ import math
 import numpy as np
 
 from .. import scalar_math as sm
+from . import _special
 from ..primitive import nondifferentiable, primitive, raw
 from .shape import unbroadcast
 
@@ -92,14 +93,10 @@ sigmoid = _unary(_sigmoid, "sigmoid", "Logistic function 1 / (1 + exp(-x)), stab
                  sm.fsigmoid)
 
 sign = nondifferentiable(np.sign, "sign")
-_erf_scalar = np.frompyfunc(math.erf, 1, 1)
-
-
 @primitive(scalar=math.erf)
 def erf(x):
-    """The error function (exact to machine precision)."""
-    x = np.asanyarray(x)
-    return np.asanyarray(_erf_scalar(x)).astype(np.result_type(x, np.float16))
+    """The error function (to a few units in the last place, vectorized: see ``_special``)."""
+    return _special.erf(x)
 
 
 exp.defvjp(lambda g, ans, x: g * ans)
@@ -138,28 +135,75 @@ def elu(x, alpha=1.0):
 elu.defvjp(lambda g, ans, x, alpha=1.0: where(x > 0, g, g * (ans + alpha)))
 
 
+def _tanh_inner(x, square):
+    """tanh(sqrt(2 / pi) (x + c x^3)) from ``square`` = x * x, in a new array."""
+    t = square * _GELU_CUBIC
+    t += 1
+    t *= x
+    t *= _SQRT_2_OVER_PI
+    return np.tanh(t, out=t)
+
+
 @primitive
 def gelu(x, approximate="none"):
-    """Gaussian error linear unit x * Phi(x); ``approximate='tanh'`` for the tanh formula."""
-    if approximate == "tanh":
-        return 0.5 * x * (1 + np.tanh(_SQRT_2_OVER_PI * (x + _GELU_CUBIC * x ** 3)))
+    """Gaussian error linear unit x * Phi(x); ``approximate='tanh'`` for the tanh formula
+    0.5 x (1 + tanh(u)), u = sqrt(2 / pi) (x + 0.044715 x^3)."""
+    if approximate == "tanh":  # in place on one buffer: these arrays are large
+        if np.ndim(x) == 0:
+            return gelu(np.reshape(x, 1), approximate)[0]
+        out = _tanh_inner(x, x * x)
+        out += 1
+        out *= x
+        out *= 0.5
+        return out
     if approximate != "none":
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
     return 0.5 * x * (1 + erf(x / math.sqrt(2)))
 
 
-def _gelu_vjp(g, ans, x, approximate="none"):
+@primitive
+def _gelu_derivative(x, approximate="none"):
+    """d gelu / dx, as one op (so the backward pass of gelu costs a few passes over memory):
+
+        exact:  Phi(x) + x phi(x)
+        tanh:   0.5 (1 + t) + 0.5 x (1 - t^2) u',   t = tanh(u),  u' = sqrt(2 / pi) (1 + 3 c x^2)
+    """
     if approximate == "tanh":
-        inner = _SQRT_2_OVER_PI * (x + _GELU_CUBIC * x ** 3)
-        t = tanh(inner)
-        d_inner = _SQRT_2_OVER_PI * (1 + 3 * _GELU_CUBIC * x * x)
-        return g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * d_inner)
-    cdf = 0.5 * (1 + erf(x / math.sqrt(2)))
-    pdf = exp(-0.5 * x * x) / math.sqrt(2 * math.pi)
-    return g * (cdf + x * pdf)
+        if np.ndim(x) == 0:
+            return _gelu_derivative(np.reshape(x, 1), approximate)[0]
+        out = x * x
+        t = _tanh_inner(x, out)
+        out *= 3 * _GELU_CUBIC * _SQRT_2_OVER_PI
+        out += _SQRT_2_OVER_PI
+        out *= x
+        out *= 0.5
+        one_minus = np.multiply(t, t)
+        np.subtract(1, one_minus, out=one_minus)
+        out *= one_minus
+        t += 1
+        t *= 0.5
+        out += t
+        return out
+    cdf = erf(x / math.sqrt(2))
+    cdf += 1
+    cdf *= 0.5
+    return cdf + x * np.exp(-0.5 * x * x) * (1 / math.sqrt(2 * math.pi))
 
 
-gelu.defvjp(_gelu_vjp)
+def _gelu_second_derivative(g, ans, x, approximate="none"):
+    """d^2 gelu / dx^2:  exact  phi(x) (2 - x^2);
+    tanh  (1 - t^2) (u' + 0.5 x (u'' - 2 t u'^2)),  u'' = 6 c sqrt(2 / pi) x."""
+    if approximate == "tanh":
+        square = x * x
+        t = tanh(_SQRT_2_OVER_PI * x * (1 + _GELU_CUBIC * square))
+        du = _SQRT_2_OVER_PI * (1 + 3 * _GELU_CUBIC * square)
+        ddu = 6 * _GELU_CUBIC * _SQRT_2_OVER_PI * x
+        return g * (1 - t * t) * (du + 0.5 * x * (ddu - 2 * t * du * du))
+    return g * exp(-0.5 * x * x) * (1 / math.sqrt(2 * math.pi)) * (2 - x * x)
+
+
+gelu.defvjp(lambda g, ans, x, approximate="none": g * _gelu_derivative(x, approximate))
+_gelu_derivative.defvjp(_gelu_second_derivative)
 
 
 @primitive(scalar=lambda condition, x, y: float(x if condition else y))

@@ -73,7 +73,7 @@ def _dense(op, x, weight, bias, transposed):
         raise ValueError(f"{op}: expected {expected} and bias (out,), got shapes "
                          f"{weight.shape} and {None if bias is None else np.shape(bias)}")
     try:
-        out = np.matmul(x, weight.T if transposed else weight)
+        out = _rows_times(x, weight.T if transposed else weight)
     except ValueError:
         raise ValueError(_mismatch(op, np.shape(x), weight.T.shape if transposed else weight.shape)) from None
     if bias is None:
@@ -90,6 +90,17 @@ def _rows(a):
     return a.reshape(-1, a.shape[-1])
 
 
+def _rows_times(a, matrix):
+    """``a @ matrix`` for ``a`` of any number of axes, as one matrix product of ``a``'s rows
+    (numpy would run one small product per leading index, two to three times slower)."""
+    if a.ndim <= 2:
+        return a @ matrix
+    shape = a.shape
+    if shape[-1] != matrix.shape[0]:
+        raise ValueError(f"matmul: {shape} and {matrix.shape} do not fit")
+    return (_rows(a) @ matrix).reshape(shape[:-1] + (matrix.shape[-1],))
+
+
 def _dense_dbias(g, *_, **__):
     rows = _rows(g)
     if isinstance(rows, np.ndarray):
@@ -104,7 +115,7 @@ def affine(x, kernel, bias):
     return _dense("affine", x, kernel, bias, transposed=False)
 
 
-affine.defvjp(lambda g, ans, x, kernel, bias: g @ kernel.T,
+affine.defvjp(lambda g, ans, x, kernel, bias: _rows_times(g, kernel.T),
               lambda g, ans, x, kernel, bias: _rows(x).T @ _rows(g),
               _dense_dbias)
 
@@ -116,6 +127,6 @@ def linear(x, weight, bias):
     return _dense("linear", x, weight, bias, transposed=True)
 
 
-linear.defvjp(lambda g, ans, x, weight, bias: g @ weight,
+linear.defvjp(lambda g, ans, x, weight, bias: _rows_times(g, weight),
               lambda g, ans, x, weight, bias: _rows(g).T @ _rows(x),
               _dense_dbias)

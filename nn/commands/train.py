@@ -1,4 +1,5 @@
-"""Train a model on MNIST, Fashion-MNIST, the two moons or English words; save it and its learning curve.
+"""Train a model on MNIST, Fashion-MNIST, the two moons, English words or Tang poems; save it
+and its learning curve.
 
 The default run is the seed recipe: pixels scaled to [0, 1] as float32 rows of 784, one-hot
 labels, ``Dense(512, relu) -> Dense(10, softmax)``, categorical cross-entropy, RMSprop, batch 128,
@@ -9,9 +10,11 @@ decay (the ``cnn`` does); options given on the command line always win.
 
 ``--dataset words`` trains a character-level language model on the English word list (makemore's
 task: predict each next letter of a word, and its end), for models that have one (``--model
-lstm``): the words are split 80/10/10 (seed 0), and the test loss in nats per character is printed
-next to a count-based bigram baseline's, followed by 20 sampled words. ``lucidgrad generate``
-samples more from the saved model.
+lstm``, ``--model gpt``): the words are split 80/10/10 (seed 0), and the test loss in nats per
+character is printed next to a count-based bigram baseline's, followed by 20 sampled words.
+``--dataset tang300`` does the same with the 300 Tang poems (split by poem), read as one running
+text in windows of 64 characters, each poem between ``|`` boundaries, and prints 3 sampled poems.
+``lucidgrad generate`` samples more from the saved model.
 """
 
 from __future__ import annotations
@@ -44,7 +47,14 @@ class DatasetChoice:
     is_image: bool
     model_options: dict = field(default_factory=dict)  # passed to the model builder
     source: str | None = None  # the name of its DatasetSource in nn.data.datasets (files)
-    text: bool = False  # a language-modelling corpus: load gives (train, val, test) word lists
+    text: bool = False  # a language-modelling corpus: load gives (train, val, test) texts
+    # for text: the token that starts and ends each text; None windows: whole texts (words),
+    # padded; a length: one running text cut into windows of that many characters (poems)
+    boundary: str = "."
+    window: int | None = None
+    unit: str = "word"  # what one text is called, and how many to sample after training
+    samples: int = 20
+    sample_length: int = 50
 
 
 # how the dataset loader's messages refer to this command's options
@@ -79,12 +89,22 @@ def _load_words(data_dir, download, seed):
     return train_val_test_split(load_words(), WORDS_SPLIT, seed=0)
 
 
+def _load_tang300(data_dir, download, seed):
+    from ..data.text import load_tang_poems, train_val_test_split
+
+    poems = [poem.body for poem in load_tang_poems()]
+    return train_val_test_split(poems, WORDS_SPLIT, seed=0)
+
+
 DATASETS = {
     "mnist": DatasetChoice("MNIST", _load_idx("MNIST"), 10, True, source="MNIST"),
     "fashion-mnist": DatasetChoice("Fashion-MNIST", _load_idx("FASHION_MNIST"), 10, True,
                                    source="FASHION_MNIST"),
     "moons": DatasetChoice("two moons", _load_moons, 2, False, {"hidden_units": (16, 16)}),
     "words": DatasetChoice("English words", _load_words, 0, False, text=True),
+    "tang300": DatasetChoice("the 300 Tang poems", _load_tang300, 0, False, text=True,
+                             boundary="|", window=64, unit="poem", samples=3,
+                             sample_length=120),
 }
 
 
@@ -167,6 +187,9 @@ def _inputs(x: np.ndarray, is_image: bool, layout: str) -> np.ndarray:
     """Samples as float32 model inputs: images scaled to [0, 1] and shaped for ``layout``
     (``sequence``: one image row per time step)."""
     x = np.asarray(x)
+    if layout == "tokens":
+        text = sorted(name for name, choice in DATASETS.items() if choice.text)
+        raise ValueError(f"this model reads text; choose --dataset {' or '.join(text)}")
     if is_image:
         scaled = x.astype(np.float32) / np.float32(255.0)
         if layout == "images":
@@ -277,13 +300,33 @@ def _optimizer(args, settings):
     return nn.optim.get(settings["optimizer"], **({} if lr is None else {"lr": lr}))
 
 
+def _text_arrays(dataset, parts, vocabulary):
+    """``[(inputs, targets)]`` for the train, validation and test texts, and the bigram
+    baseline's test loss: whole padded words, or windows of one running text (overlapping by
+    three quarters for training)."""
+    from ..data.text import BigramLanguageModel, padded_words
+    from ..models.language import text_windows, word_sequences
+
+    boundary, window = dataset.boundary, dataset.window
+    bigram = BigramLanguageModel(len(vocabulary))
+    if window is None:  # one length for all three parts: a GPT's context covers each
+        length = 1 + max(len(text) for texts in parts for text in texts)
+        arrays = [word_sequences(texts, vocabulary, boundary, length) for texts in parts]
+        bigram.fit(*padded_words(parts[0], vocabulary, boundary))
+        return arrays, bigram.nll(*padded_words(parts[2], vocabulary, boundary))
+    arrays = [text_windows(texts, vocabulary, boundary, window, stride)
+              for texts, stride in zip(parts, (max(window // 4, 1), window, window))]
+    bigram.fit(*arrays[0])
+    return arrays, bigram.nll(*arrays[2])
+
+
 def _train_language_model(args: argparse.Namespace, dataset, entry) -> int:
-    """Train ``entry``'s language model on the words of ``dataset``; print its test loss next to
-    the bigram baseline's and 20 sampled words; save it."""
+    """Train ``entry``'s language model on the texts of ``dataset``; print its test loss next to
+    the bigram baseline's and a few samples; save it."""
     import nn
     from ..data import DatasetError
-    from ..data.text import BigramLanguageModel, CharVocabulary, padded_words
-    from ..models.language import mean_nll, next_token_loss, word_sequences
+    from ..data.text import CharVocabulary
+    from ..models.language import mean_nll, next_token_loss
     from ..plotting import plot_learning_curves
     from ..training.progress import plural
     from .generate import generate
@@ -297,13 +340,12 @@ def _train_language_model(args: argparse.Namespace, dataset, entry) -> int:
         return _error(str(error))
     if args.limit is not None:
         train = train[: args.limit]
-    vocabulary = CharVocabulary.from_text(train + val + test, specials=(".",))
-    (x_train, y_train), (x_val, y_val), (x_test, y_test) = (
-        word_sequences(words, vocabulary) for words in (train, val, test))
-    bigram = BigramLanguageModel(len(vocabulary)).fit(*padded_words(train, vocabulary))
-    bigram_nll = bigram.nll(*padded_words(test, vocabulary))
+    vocabulary = CharVocabulary.from_text(train + val + test, specials=(dataset.boundary,))
+    arrays, bigram_nll = _text_arrays(dataset, (train, val, test), vocabulary)
+    (x_train, y_train), (x_val, y_val), (x_test, y_test) = arrays
 
-    model = entry.language_model(x_train.shape[1:], len(vocabulary), vocabulary=vocabulary)
+    model = entry.language_model(x_train.shape[1:], len(vocabulary), vocabulary=vocabulary,
+                                 boundary=dataset.boundary)
     settings = training_settings(args, entry, text=True)
     optimizer = _optimizer(args, settings)
     model.compile(optimizer=optimizer, loss=next_token_loss)
@@ -312,10 +354,14 @@ def _train_language_model(args: argparse.Namespace, dataset, entry) -> int:
         decay = nn.optim.schedules.ExponentialDecay(optimizer, settings["lr_decay"])
         callbacks.append(nn.training.callbacks.LearningRateScheduler(decay))
     if not args.quiet:
+        tokens = "".join(vocabulary.tokens) if len(vocabulary) <= 60 else "(not shown)"
+        windows = ("" if dataset.window is None else
+                   f", read as windows of {dataset.window} characters")
         print(f"{dataset.title}: {len(train)} training, {len(val)} validation and {len(test)} "
-              f"test words; {len(vocabulary)} tokens: {''.join(vocabulary.tokens)}")
+              f"test {dataset.unit}s{windows}; {len(vocabulary)} tokens: {tokens}")
         model.summary(input_shape=x_train.shape[1:])
-        print(f"Training with {settings['optimizer']} (lr {optimizer.lr:g}) for "
+        decaying = f", times {settings['lr_decay']:g} after every epoch" if callbacks else ""
+        print(f"Training with {settings['optimizer']} (lr {optimizer.lr:g}{decaying}) for "
               f"{plural(settings['epochs'], 'epoch')}; the loss is in nats per character")
     history = model.fit(x_train, y_train, epochs=settings["epochs"],
                         batch_size=settings["batch_size"], validation_data=(x_val, y_val),
@@ -324,8 +370,8 @@ def _train_language_model(args: argparse.Namespace, dataset, entry) -> int:
     test_nll = mean_nll(model, x_test, y_test)
     print(f"Test loss: {test_nll:.4f} nats per character (count-based bigram baseline: "
           f"{bigram_nll:.4f})")
-    print("20 sampled words:")
-    generate(model, 20, 50, seed=args.seed)
+    print(f"{dataset.samples} sampled {dataset.unit}s:")
+    generate(model, dataset.samples, dataset.sample_length, seed=args.seed)
 
     output_dir = Path(args.output_dir or os.path.join("runs", f"{args.dataset}-{args.model}"))
     output_dir.mkdir(parents=True, exist_ok=True)
@@ -334,7 +380,7 @@ def _train_language_model(args: argparse.Namespace, dataset, entry) -> int:
     plot_learning_curves(history, curve_path, title=f"{args.model} on {dataset.title}",
                          test_results={"loss": test_nll})
     print(f"Saved the model to {model_path} and the learning curve to {curve_path}")
-    print(f"More words: lucidgrad generate --model {model_path}")
+    print(f"More {dataset.unit}s: lucidgrad generate --model {model_path}")
     return 0
 
 

@@ -144,6 +144,42 @@ def _log_softmax(graph, node):
     return graph.emit("LogSoftmax", [graph.value(node.inputs[0])], node, axis=axis)
 
 
+@onnx_op("layer_norm")
+def _layer_norm(graph, node):
+    """One LayerNormalization over the trailing axes (ones for a missing weight)."""
+    x = node.inputs[0]
+    count = int(arg(node, None, "normalized_ndim", 1))
+    weight, bias = arg(node, 1, "weight"), arg(node, 2, "bias")
+    normalized = tuple(node.shape[len(node.shape) - count:])
+    scale = graph.value(weight) if weight is not None else graph.constant(np.ones(normalized))
+    inputs = [graph.value(x), scale] + ([graph.value(bias)] if bias is not None else [])
+    return graph.emit("LayerNormalization", inputs, node, axis=-count,
+                      epsilon=float(arg(node, None, "eps", 1e-5)))
+
+
+@onnx_op("attention_weights")
+def _attention_weights(graph, node):
+    """softmax(q k^T * scale + mask): MatMul, Mul, the masks as Where or Add, Softmax."""
+    q, k = node.inputs[:2]
+    rank = len(k.shape)
+    keys = graph.emit("Transpose", [graph.value(k)], node,
+                      perm=list(range(rank - 2)) + [rank - 1, rank - 2])
+    scores = graph.emit("MatMul", [graph.value(q), keys], node)
+    scores = graph.emit("Mul", [scores, graph.constant(float(arg(node, None, "scale")))], node)
+    hidden = graph.constant(np.float32(-np.inf), "attention/hidden")
+    keep = None
+    if arg(node, None, "causal", False):
+        keep = np.tril(np.ones(node.shape[-2:], dtype=bool))
+    mask = arg(node, None, "mask")
+    if mask is not None and np.asarray(mask).dtype == np.bool_:
+        keep = np.asarray(mask) if keep is None else keep & np.asarray(mask)
+    elif mask is not None:
+        scores = graph.emit("Add", [scores, graph.constant(mask, "attention/mask")], node)
+    if keep is not None:
+        scores = graph.emit("Where", [graph.constant(keep, "attention/keep"), scores, hidden], node)
+    return graph.emit("Softmax", [scores], node, axis=len(node.shape) - 1)
+
+
 # ---------------------------------------------------------------------------- dense layers
 
 @onnx_op("affine")

@@ -5,9 +5,9 @@ engine. The layers in ``nn.layers`` are thin wrappers that own the parameters an
 """
 import numpy as np
 
-import autograd
 from autograd import Tensor, affine, linear as _linear
-from autograd.capture import random_uniform, traced
+from autograd.capture import traced
+from autograd.randomness import dropout_mask
 
 __all__ = ["cast_input", "dense", "linear", "dropout", "batch_norm", "flatten"]
 
@@ -47,13 +47,7 @@ def dropout(input, p=0.5, training=True, inplace=False, *, rng=None):
         x = Tensor(x)
     if not training or rate == 0:
         return x
-    dtype = x.data.dtype
-    draw_dtype = dtype if dtype in (np.float32, np.float64) else np.float32
-    source = autograd.generator if rng is None else (lambda: rng)
-    keep = random_uniform(x.shape, draw_dtype, source) >= rate
-    mask = keep.astype(dtype)
-    mask *= 1.0 / (1.0 - rate)
-    return x * mask
+    return x * dropout_mask(x.shape, rate, x.data.dtype, rng)
 
 
 def batch_norm(x, gamma=None, beta=None, moving_mean=None, moving_variance=None, *, training=True,

@@ -4,19 +4,25 @@
 Keras's signature (``LSTM(units, ...)``), Keras's (``nn.layers.keras_recurrent``).
 """
 from .activations import ELU, GELU, LeakyReLU, ReLU, Sigmoid, Softmax, Softplus, Tanh
+from .attention import MultiHeadAttention, MultiheadAttention
 from .dense import Dense, Linear
 from .dropout import Dropout
 from .embedding import Embedding
 from .keras_recurrent import Bidirectional, SimpleRNN
+from .layer_norm import LayerNorm, LayerNormalization
 from .masking import Masking
 from .normalization import BatchNorm, BatchNorm1d, BatchNorm2d, BatchNorm3d, BatchNormalization
+from .positional import PositionalEmbedding
 from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from .reshaping import Flatten
+from .transformer import TransformerEncoderLayer
 
 __all__ = ["Dense", "Linear", "Dropout", "BatchNormalization", "BatchNorm", "BatchNorm1d",
            "BatchNorm2d", "BatchNorm3d", "Flatten", "ReLU", "LeakyReLU", "Sigmoid", "Tanh",
            "Softmax", "GELU", "ELU", "Softplus", "Embedding", "Masking", "RNN", "LSTM", "GRU",
-           "RNNCell", "LSTMCell", "GRUCell", "SimpleRNN", "Bidirectional"]
+           "RNNCell", "LSTMCell", "GRUCell", "SimpleRNN", "Bidirectional", "LayerNorm",
+           "LayerNormalization", "MultiheadAttention", "MultiHeadAttention", "PositionalEmbedding",
+           "TransformerEncoderLayer"]
 from .conv import Conv1D, Conv1d, Conv2D, Conv2d, Conv3D, Conv3d, ConvND
 from .pooling import (AveragePooling1D, AveragePooling2D, AveragePooling3D, AvgPool1D, AvgPool1d,
                       AvgPool2D, AvgPool2d, AvgPool3D, AvgPool3d, AvgPoolND, GlobalAveragePooling,

@@ -1,7 +1,8 @@
 """Activation functions by name (for ``Dense(activation=...)``) and as layers.
 
 Every activation is a single autograd op, so its derivative is the one next to that op:
-relu, sigmoid, tanh, softmax (over the last axis), gelu (exact erf form), elu (alpha 1),
+relu, sigmoid, tanh, softmax (over the last axis), gelu (exact erf form), gelu_tanh (its tanh
+approximation, GPT-2's), elu (alpha 1),
 leaky_relu (negative slope 0.01, PyTorch's default; Keras's layer uses 0.3), softplus, and
 'linear' / None for no activation at all (no op is recorded).
 """
@@ -12,8 +13,13 @@ from autograd import Tensor
 from ..module import Module, register_layer
 from ..validation import axis_index, real_number
 
-__all__ = ["get", "serialize", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Softmax", "GELU", "ELU",
+__all__ = ["get", "serialize", "gelu_tanh", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Softmax", "GELU", "ELU",
            "Softplus"]
+
+def gelu_tanh(x):
+    """GELU with the tanh approximation, ``gelu(x, approximate='tanh')`` (GPT-2's)."""
+    return autograd.gelu(x, approximate="tanh")
+
 
 _BY_NAME = {
     "relu": autograd.relu,
@@ -21,6 +27,7 @@ _BY_NAME = {
     "tanh": autograd.tanh,
     "softmax": autograd.softmax,  # default axis=-1
     "gelu": autograd.gelu,
+    "gelu_tanh": gelu_tanh,
     "elu": autograd.elu,
     "leaky_relu": autograd.leaky_relu,
     "softplus": autograd.softplus,
@@ -30,8 +37,8 @@ _NAME_OF = {id(fn): name for name, fn in _BY_NAME.items() if fn is not None}
 
 
 def get(identifier):
-    """The activation function for a name in ``{relu, sigmoid, tanh, softmax, gelu, elu,
-    leaky_relu, softplus, linear}``; None and 'linear' give None; callables are returned as is."""
+    """The activation function for a name in ``{relu, sigmoid, tanh, softmax, gelu, gelu_tanh,
+    elu, leaky_relu, softplus, linear}``; None and 'linear' give None; callables are returned as is."""
     if identifier is None:
         return None
     if isinstance(identifier, str):

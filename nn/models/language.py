@@ -4,15 +4,17 @@ Words become padded sequences as makemore builds them: ``.word`` is read and ``w
 one next character per step, the boundary ``.`` ending every word. Padded steps have the target
 ``IGNORED`` and count for nothing. ``next_token_loss`` is the mean cross-entropy over the counted
 steps, in nats per character (``compile(loss=next_token_loss)``), and ``mean_nll`` the same
-over a whole data set, the number to put next to ``BigramLanguageModel.nll``.
+over a whole data set, the number to put next to ``BigramLanguageModel.nll``. Texts longer than
+a model's context (the Tang poems) are read as one running text in fixed windows instead
+(``text_windows``), every target counted.
 """
 import numpy as np
 
 from autograd import Tensor, no_grad, softmax_cross_entropy
 
-from ..data.text import padded_words
+from ..data.text import char_windows, padded_words
 
-__all__ = ["IGNORED", "next_token_loss", "word_sequences", "mean_nll"]
+__all__ = ["IGNORED", "next_token_loss", "word_sequences", "text_windows", "mean_nll"]
 
 IGNORED = -1  # the target of a padded step
 
@@ -25,21 +27,34 @@ def next_token_loss(targets, logits):
     if targets.shape != logits.shape[:-1]:
         raise ValueError(f"next_token_loss: targets of shape {targets.shape} do not fit logits of "
                          f"shape {logits.shape}")
-    counted = targets != IGNORED
-    # one-hot rows, and rows of padded steps zeroed: no loss, no gradient. Written without
-    # boolean indexing, so that a captured training step can replay it (see autograd.capture).
-    one_hot = np.zeros(logits.shape, dtype=logits.dtype, like=targets)
-    np.put_along_axis(one_hot, np.where(counted, targets, 0)[..., None], 1, axis=-1)
-    one_hot *= counted[..., None]
+    classes = logits.shape[-1]
+    if targets.size and (targets.min() < IGNORED or targets.max() >= classes):
+        raise ValueError(f"next_token_loss: targets must lie in [0, {classes}) or be IGNORED "
+                         f"({IGNORED}), got values from {targets.min()} to {targets.max()}")
+    # Array operations only (no counts read into Python), so that a captured training step
+    # replays them for every new batch. An IGNORED target matches no class: its row stays 0,
+    # which gives it no loss and no gradient.
+    one_hot = (targets[..., None] == np.arange(classes)).astype(logits.dtype)
     total = softmax_cross_entropy(logits, one_hot, axis=-1, reduction="sum")
-    return total * (1.0 / np.maximum(counted.sum(), 1)).astype(logits.dtype)
+    counted = np.maximum((targets != IGNORED).sum(), 1)
+    return total * (1.0 / counted).astype(logits.dtype)
 
 
-def word_sequences(words, vocabulary, boundary="."):
-    """``(inputs, targets)`` for words: ``.word`` predicts ``word.``, padded on the right (the
-    targets of padded steps are ``IGNORED``). See ``nn.data.text.padded_words``."""
-    inputs, targets, mask = padded_words(words, vocabulary, boundary)
+def word_sequences(words, vocabulary, boundary=".", length=None):
+    """``(inputs, targets)`` for words: ``.word`` predicts ``word.``, padded on the right to
+    ``length`` steps (default: the longest word plus one; the targets of padded steps are
+    ``IGNORED``). See ``nn.data.text.padded_words``."""
+    inputs, targets, mask = padded_words(words, vocabulary, boundary, length=length)
     return inputs, np.where(mask, targets, IGNORED)
+
+
+def text_windows(texts, vocabulary, boundary, length, stride=None):
+    """``(inputs, targets)`` for longer texts (poems): the texts joined into one running text,
+    each one preceded and followed by ``boundary``, cut into windows of ``length`` characters
+    that start every ``stride`` characters (default: ``length``, no overlap); ``targets`` are
+    the inputs shifted by one (``nn.data.text.char_windows``)."""
+    running = boundary + boundary.join(texts) + boundary
+    return char_windows(vocabulary.encode(running), length, stride)
 
 
 def mean_nll(model, inputs, targets, batch_size=256):

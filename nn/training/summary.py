@@ -133,7 +133,7 @@ def model_summary(model: Module, input_shape=None) -> str:
     ``input_shape`` is one sample's shape (no batch axis); by default it is the shape seen by
     ``fit``/``predict``/``build``, or the ``input_shape`` declared by a layer.
     """
-    rows = list(model.named_children()) or [("", model)]
+    rows = model.named_layers() or [("", model)]
     shape = find_input_shape(model, input_shape)
     if shape is None:
         raise ValueError(

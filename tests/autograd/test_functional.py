@@ -162,6 +162,9 @@ def test_grad_of_tensor_functions():
     np.testing.assert_allclose(g, np.tanh(x) + x * (1 - np.tanh(x) ** 2))
     t = Tensor(x, requires_grad=True)
     assert isinstance(ag.grad(lambda u: (u * u).sum())(t), Tensor)  # graph objects in, out
+    constant = ag.grad(lambda u: (u * 2).sum())(Tensor(x))  # a tensor that requires no grad
+    assert isinstance(constant, Tensor)
+    np.testing.assert_array_equal(constant.data, 2)
 
 
 def test_grad_output_errors():

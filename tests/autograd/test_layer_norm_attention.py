@@ -128,3 +128,33 @@ def test_attention_rejects_bad_shapes_and_masks():
         ag.scaled_dot_product_attention(q, k, v, mask=np.ones((3, 4), bool))
     with pytest.raises(TypeError, match="boolean or floating, got dtype int64"):
         ag.scaled_dot_product_attention(q, k, v, mask=np.ones((3, 5), int))
+
+
+def test_attention_weights_is_one_op_and_broadcasts_leading_axes_to_second_order():
+    rng = np.random.default_rng(3)
+    q, k = rng.normal(size=(2, 3, 4)), rng.normal(size=(1, 5, 4))  # keys shared by the batch
+    mask = rng.normal(size=(3, 5))
+    weights = ag.attention_weights(Tensor(q, requires_grad=True), Tensor(k), mask=mask, causal=True)
+    assert weights.op.name == "attention_weights"
+    scores = q @ np.swapaxes(k, -1, -2) / 2 + mask
+    scores = np.where(np.tril(np.ones((3, 5), bool)), scores, -np.inf)
+    expected = np.exp(scores - scores.max(axis=-1, keepdims=True))
+    np.testing.assert_allclose(weights.data, expected / expected.sum(axis=-1, keepdims=True),
+                               rtol=1e-12)
+    testing.check_gradients(lambda q, k: ag.attention_weights(q, k, mask=mask, causal=True), q, k,
+                            order=2)
+
+
+def test_attention_dropout_zeroes_weights_from_the_seeded_generator():
+    rng = np.random.default_rng(4)
+    q, k, v = (Tensor(rng.normal(size=(2, 6, 3))) for _ in range(3))
+    plain, weights = ag.scaled_dot_product_attention(q, k, v, return_weights=True)
+    ag.seed(0)
+    first = ag.scaled_dot_product_attention(q, k, v, dropout=0.5)
+    ag.seed(0)
+    again = ag.scaled_dot_product_attention(q, k, v, dropout=0.5)
+    np.testing.assert_array_equal(first.data, again.data)
+    ag.seed(0)
+    keep = ag.generator().random(weights.shape) >= 0.5
+    np.testing.assert_allclose(first.data, (weights.data * keep * 2) @ v.data, rtol=1e-12)
+    assert not np.allclose(first.data, plain.data)

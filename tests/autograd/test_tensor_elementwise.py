@@ -130,6 +130,20 @@ def test_zero_dimensional_input(fn):
     assert x.grad.shape == ()
 
 
+def test_erf_is_accurate_over_the_whole_line_in_both_precisions():
+    x = np.concatenate([np.linspace(-9, 9, 20001), np.geomspace(1e-300, 9, 2000),
+                        -np.geomspace(1e-300, 9, 2000), [0.0, 1.0, -1.0, 8.0, np.inf, -np.inf]])
+    exact = np.array([math.erf(v) for v in x])
+    ours = ag.erf(Tensor(x)).data
+    np.testing.assert_allclose(ours, exact, rtol=5e-16, atol=0)
+    single = ag.erf(Tensor(x.astype(np.float32))).data
+    assert single.dtype == np.float32
+    tiny = np.abs(x) < 1e-37  # below float32's normal range
+    np.testing.assert_allclose(single[~tiny], exact[~tiny], rtol=3e-7, atol=0)
+    assert np.isnan(ag.erf(Tensor([np.nan])).data).all()
+    assert np.signbit(ag.erf(Tensor([-0.0])).data).all()
+
+
 def test_gelu_rejects_unknown_approximation():
     with pytest.raises(ValueError, match="gelu"):
         ag.gelu(Tensor([1.0]), approximate="fast")

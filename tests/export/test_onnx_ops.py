@@ -36,7 +36,8 @@ def test_every_op_in_the_table_has_a_test_case():
         "affine", "linear", "conv", "conv_transpose", "max_pool", "avg_pool", "sum", "mean",
         "max", "min", "prod", "logsumexp",
         "var", "std", "softmax", "log_softmax", "reshape", "transpose", "swapaxes", "squeeze",
-        "expand_dims", "broadcast_to", "concatenate", "stack", "pad", "getitem", "clip", "where"}
+        "expand_dims", "broadcast_to", "concatenate", "stack", "pad", "getitem", "clip", "where",
+        "layer_norm", "attention_weights"}
     assert set(ONNX_OPS) <= covered, f"untested entries: {sorted(set(ONNX_OPS) - covered)}"
     assert set(UNARY) <= set(UNARY_CASES)
     assert supported_ops() == sorted(ONNX_OPS)
@@ -313,3 +314,39 @@ def test_dropout_is_the_identity_in_eval_mode():
     proto = exported(model, batch_of(np.random.default_rng(5), (4,)))
     assert [n.op_type for n in proto.graph.node] == ["Gemm"]
     assert model.training  # the export restored the training mode
+
+
+@FEW
+@given(data=st.data())
+def test_layer_norm_over_trailing_axes(data):
+    rng = np.random.default_rng(data.draw(seeds))
+    shape = data.draw(st.lists(st.integers(2, 4), min_size=1, max_size=3).map(tuple))
+    count = data.draw(st.integers(1, len(shape)))
+    normalized = shape[len(shape) - count:]
+    weight, bias = (rng.normal(size=normalized) if data.draw(st.booleans()) else None
+                    for _ in range(2))
+    model = Function(lambda m, x: ag.layer_norm(x, m.w, m.b, count, eps=1e-3), w=weight, b=bias)
+    exported(model, batch_of(rng, shape), op_types=["LayerNormalization"])
+
+
+@pytest.mark.parametrize("mask", ["none", "causal", "boolean", "additive"])
+def test_attention_weights_with_their_masks(mask):
+    rng = np.random.default_rng(6)
+    keep = rng.random((4, 4)) < 0.7
+    keep[:, 0] = True
+    options = {"none": {}, "causal": {"causal": True}, "boolean": {"mask": keep},
+               "additive": {"mask": rng.normal(size=(4, 4))}}[mask]
+    model = Function(lambda m, x: ag.attention_weights(x, x @ m.w, **options),
+                     w=rng.normal(size=(3, 3)))
+    exported(model, batch_of(rng, (2, 4, 3)), op_types=["Softmax", "MatMul"])
+
+
+def test_transformer_layers_export():
+    nn.seed(7)
+    model = nn.Sequential([nn.PositionalEmbedding(8, input_shape=(6, 8)),
+                           nn.TransformerEncoderLayer(8, 2, 16, dropout=0.1, batch_first=True),
+                           nn.TransformerEncoderLayer(8, 2, 16, batch_first=True, norm_first=True,
+                                                      activation="gelu"),
+                           nn.LayerNormalization(), nn.MultiHeadAttention(2, 4)])
+    exported(model, batch_of(np.random.default_rng(7), (6, 8)),
+             op_types=["LayerNormalization", "Softmax", "Erf"])

@@ -208,7 +208,8 @@ def test_the_model_table_accepts_new_models(monkeypatch):
 
 
 def test_every_model_has_a_known_input_layout():
-    assert {entry.input_layout for entry in MODELS.values()} <= {"flat", "images", "sequence"}
+    assert {entry.input_layout for entry in MODELS.values()} <= {"flat", "images", "sequence",
+                                                                 "tokens"}
 
 
 # ---------------------------------------------------------------------- paths given on the command line

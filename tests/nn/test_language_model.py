@@ -160,7 +160,7 @@ def test_train_on_words_reports_the_bigram_baseline_and_samples(small_words, tmp
 
 def test_train_refuses_a_model_that_cannot_learn_text(small_words, capsys):
     assert cli.main(["train", "--dataset", "words", "--model", "cnn"]) == 2
-    assert "--model cnn cannot learn text; choose one of ['lstm']" in capsys.readouterr().err
+    assert "--model cnn cannot learn text; choose one of ['gpt', 'lstm']" in capsys.readouterr().err
 
 
 def test_generate_explains_what_it_needs(tmp_path, capsys):
