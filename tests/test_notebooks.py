@@ -17,6 +17,7 @@ spec.loader.exec_module(build)
 TARGETS = build.targets()
 # the datasets a notebook loads, by the loader it calls (notebooks must not download in tests)
 NEEDS = {"load_mnist(": "MNIST", "load_fashion_mnist(": "FASHION_MNIST"}
+TEXTS = {"load_words(": "WORDS", "load_tang_poems(": "TANG_POEMS"}
 
 
 def missing_datasets(source):
@@ -24,8 +25,20 @@ def missing_datasets(source):
     from nn.data import datasets
 
     text = source.read_text()
-    return [name for call, name in NEEDS.items()
-            if call in text and datasets.dataset_dir(getattr(datasets, name)) is None]
+    return ([name for call, name in NEEDS.items()
+             if call in text and datasets.dataset_dir(getattr(datasets, name)) is None]
+            + [name for call, name in TEXTS.items() if call in text and not _text_found(name)])
+
+
+def _text_found(name):
+    from nn.data import DatasetError
+    from nn.data import text
+
+    try:
+        text.find_text_file(getattr(text, name))
+    except DatasetError:
+        return False
+    return True
 
 
 def test_there_are_notebooks():
@@ -44,9 +57,14 @@ def test_notebook_runs_top_to_bottom(source, path, monkeypatch):
     missing = missing_datasets(source)
     if missing:
         pytest.skip(f"{path.name} needs {' and '.join(missing)}: set LUCIDGRAD_DATA to a folder "
-                    "with mnist/ (and fashion-mnist/) to run it")
+                    "with mnist/ (and fashion-mnist/), or install Debian's wamerican (the word "
+                    "list) and fortunes-zh (the Tang poems), to run it")
     monkeypatch.setenv("LUCIDGRAD_NOTEBOOK_BUDGET", "small")
     monkeypatch.setenv("MPLBACKEND", "Agg")
+    # one BLAS thread per kernel: the suite runs notebooks side by side, and BLAS threads that
+    # spin-wait for a busy core made small matrix products up to 100x slower
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "1")
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
     monkeypatch.setenv("PYTHONPATH", str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     nb = build.execute(build.build_notebook(source), timeout=600)
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
