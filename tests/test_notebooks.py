@@ -61,8 +61,8 @@ def test_notebook_runs_top_to_bottom(source, path, monkeypatch):
                     "list) and fortunes-zh (the Tang poems), to run it")
     monkeypatch.setenv("LUCIDGRAD_NOTEBOOK_BUDGET", "small")
     monkeypatch.setenv("MPLBACKEND", "Agg")
-    # one BLAS thread per kernel: the suite runs notebooks side by side, and BLAS threads that
-    # spin-wait for a busy core made small matrix products up to 100x slower
+    # one BLAS thread per kernel, as conftest gives parallel workers, also when the suite runs in
+    # one process: on a busy machine BLAS threads waiting for a core made small products 100x slower
     monkeypatch.setenv("OPENBLAS_NUM_THREADS", "1")
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
     monkeypatch.setenv("PYTHONPATH", str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
