@@ -317,6 +317,7 @@ class _Recorder:
         self.sources = set()   # the functions giving the generators random draws came from
         self.unreplayable = None  # why the step cannot be replayed at all, if it cannot
         self.label = "step"    # the op (or "vjp of" op) running now, for check mode and drawings
+        self.in_op = False     # inside an op's forward: the ops it calls are recorded under its name
 
     def _own(self, result):
         owned = _own(result)
