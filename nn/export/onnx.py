@@ -22,6 +22,7 @@ import numpy as np
 from ..files import atomic_path
 from ._deps import require
 from .onnx_graph import GraphBuilder, node_label
+from . import onnx_recurrent  # noqa: F401  (registers rnn_scan, lstm_scan, gru_scan)
 from .onnx_ops import ONNX_OPS, supported_ops
 from .trace import ExportError, example_inputs_for, run_eval, trace_model
 

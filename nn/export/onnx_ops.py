@@ -443,6 +443,17 @@ def _stack(graph, node):
     return graph.emit("Concat", parts, node, axis=axis), batch_axis
 
 
+@onnx_op("flip")
+def _flip(graph, node):
+    """Slice with step -1 along the flipped axes (from the last element to before the first)."""
+    axes = _axes(arg(node, 1, "axis"), len(node.shape))
+    lowest = np.iinfo(np.int64).min
+    inputs = [graph.value(node.inputs[0]), graph.ints([-1] * len(axes), "flip/starts"),
+              graph.ints([lowest] * len(axes), "flip/ends"), graph.ints(axes, "flip/axes"),
+              graph.ints([-1] * len(axes), "flip/steps")]
+    return graph.emit("Slice", inputs, node), graph.batch_axis(node.inputs[0])
+
+
 @onnx_op("pad")
 def _pad(graph, node):
     x = node.inputs[0]
