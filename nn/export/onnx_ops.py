@@ -32,6 +32,8 @@ from .trace import ExportError
 
 __all__ = ["ONNX_OPS", "UNARY", "BINARY", "onnx_op", "supported_ops"]
 
+_INT64 = 7  # onnx.TensorProto.INT64 (onnx itself is imported only when exporting)
+
 ONNX_OPS = {}
 
 UNARY = {
@@ -527,6 +529,14 @@ def _getitem(graph, node):
     if not (slices or squeezed or arrays or new_axes):
         value = graph.emit("Identity", [value], node)
     return value, out_batch
+
+
+@onnx_op("embedding_lookup")
+def _embedding_lookup(graph, node):
+    """Gather the table's rows at the ids, which the graph holds as floats: Cast to int64."""
+    table, ids = node.inputs[:2]
+    indices = graph.emit("Cast", [graph.value(ids)], node, to=_INT64)
+    return graph.emit("Gather", [graph.value(table), indices], node, axis=0), graph.batch_axis(ids)
 
 
 def _expanded_index(index, ndim, node):
