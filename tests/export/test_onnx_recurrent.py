@@ -260,3 +260,19 @@ def test_the_character_language_model(tmp_path, options):
     report = export_onnx(model, tmp_path / "char_rnn.onnx", ids)
     assert report.onnx_ops[options.get("cell", "lstm").upper()] == options.get("num_layers", 1)
     assert report.max_error <= 1e-5
+
+
+def test_export_command_makes_up_token_ids_for_a_saved_language_model(tmp_path, capsys):
+    """``lucidgrad export`` of a CharRNN file: the made-up example holds token ids."""
+    from nn import cli
+    from nn.data.text import CharVocabulary
+    from nn.models import CharRNN
+
+    model = CharRNN(CharVocabulary.from_text(["abc", "cab"], specials=(".",)), embedding_dim=4,
+                    hidden_size=6)
+    model.save(tmp_path / "model.npz")
+    status = cli.main(["export", str(tmp_path / "model.npz"), str(tmp_path / "model.onnx"),
+                       "--input-shape", "5"])
+    printed = capsys.readouterr().out
+    assert status == 0, printed
+    assert "LSTM" in printed and "Gather" in printed and (tmp_path / "model.onnx").exists()
