@@ -20,6 +20,8 @@ reductions, indexing). Shapes written into the graph must leave that axis dynami
 against ONNX Runtime on random shapes.
 
 The names are those the ops record (``node.op.name``): ``conv``, ``max_pool``, ...
+The recurrences (``rnn_scan``, ``lstm_scan``, ``gru_scan``) have a module of their own,
+``nn.export.onnx_recurrent``, which registers them in this table.
 """
 import math
 

@@ -200,6 +200,38 @@ def test_relu_rnn_and_an_initial_state_from_the_input(tmp_path):
     assert report.onnx_ops["RNN"] == 2 and report.onnx_ops["LSTM"] == 1
 
 
+@pytest.mark.parametrize("cell", [nn.RNNCell, nn.LSTMCell, nn.GRUCell], ids=lambda c: c.__name__)
+def test_pytorch_style_cells_stepped_by_hand(cell):
+    """Two steps of a cell, the second from the first's state: one-step scans."""
+    rng = np.random.default_rng(10)
+    layer = cell(3, 4)
+
+    def forward(m, x):
+        state = layer(x[:, 0])
+        state = layer(x[:, 1], state)
+        return ag.concatenate(list(state), axis=-1) if isinstance(state, tuple) else state
+
+    proto = exported(Function(forward), batch_of(rng, (2, 3)), op_types=[cell.__name__[:-4]])
+    assert operator_count(proto, cell.__name__[:-4]) == 2
+
+
+@pytest.mark.parametrize("kind", ["LSTM", "GRU"])
+def test_keras_activations_become_onnx_activation_attributes(kind):
+    """linear and hard_sigmoid: ONNX's Affine (alpha 1, beta 0) and HardSigmoid (1/6, 1/2)."""
+    rng = np.random.default_rng(11)
+    model = nn.Sequential([getattr(nn, kind)(5, activation="linear", return_sequences=True,
+                                             recurrent_activation="hard_sigmoid"), nn.Dense(2)])
+    x = batch_of(rng, (6, 3))
+    model(x)
+    node = next(n for n in exported(model, x, op_types=[kind]).graph.node if n.op_type == kind)
+    attributes = {a.name: a for a in node.attribute}
+    gates = 3 if kind == "LSTM" else 2
+    assert [f.decode() for f in attributes["activations"].strings] == \
+        ["HardSigmoid"] + ["Affine"] * (gates - 1)
+    np.testing.assert_allclose(attributes["activation_alpha"].floats, [1 / 6] + [1.0] * (gates - 1))
+    np.testing.assert_allclose(attributes["activation_beta"].floats, [0.5] + [0.0] * (gates - 1))
+
+
 @pytest.mark.parametrize("layer", [
     lambda: nn.LSTM(6, return_sequences=True),
     lambda: nn.GRU(6, go_backwards=True, activation="relu", recurrent_activation="hard_sigmoid"),
