@@ -114,10 +114,12 @@ class _Scan:
                 continue
             if axis != len(operand.shape) - 2:
                 raise ExportError(
-                    f"{self.name} (recorded in {self.label!r}): the batch axis of {role} (shape "
-                    f"{tuple(operand.shape)}) is axis {axis}, but the scan runs over axis "
-                    f"{len(operand.shape) - 3} with the batch on axis {len(operand.shape) - 2}; "
-                    "the exported graph can leave only the batch axis dynamic")
+                    f"{self.name} (recorded in {self.label!r}): {role} of shape "
+                    f"{tuple(operand.shape)} has the exported graph's batch axis (axis 0 of "
+                    f"the input) on its axis {axis}, where the scan wants the batch on axis "
+                    f"{len(operand.shape) - 2} and the steps on axis {len(operand.shape) - 3}. "
+                    "An exported model takes its inputs batch first: use batch_first=True, or "
+                    "swap the input's axes inside the model")
             found = True
         return len(self.node.shape) - 2 if found else None
 

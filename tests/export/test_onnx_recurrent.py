@@ -181,6 +181,12 @@ class TimeMajorInput(nn.Module):
         return self.inner(ag.swapaxes(x, 0, 1))
 
 
+def test_a_time_major_input_is_refused_with_the_fix():
+    """The export's batch axis is the input's axis 0: for a time-major layer that is the steps."""
+    with pytest.raises(ExportError, match="gru_scan.*batch first: use batch_first=True"):
+        to_onnx(TorchStyle(nn.GRU), batch_of(np.random.default_rng(12), (2, 3), batch=5))
+
+
 def test_relu_rnn_and_an_initial_state_from_the_input(tmp_path):
     rng = np.random.default_rng(5)
 
