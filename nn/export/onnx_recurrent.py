@@ -93,7 +93,7 @@ class _Scan:
         xp = self.operands["xp"]
         self.single = len(xp.shape) == 3
         self.count = 1 if self.single else xp.shape[0]
-        self.steps, _, width = xp.shape[-3:]
+        self.steps = xp.shape[-3]
         kernel = self.operands["kernel"]
         self.hidden = kernel.shape[-2]
         order = ONNX_GATE_ORDER[name]
@@ -101,9 +101,9 @@ class _Scan:
                                        for g in order])
         reverse = arg(node, None, "reverse", False)
         self.reverse = (bool(reverse),) * self.count if np.ndim(reverse) == 0 else tuple(map(bool, reverse))
-        self.batch_axis = self._batch_axis(operands)
+        self.batch_axis = self._batch_axis()
 
-    def _batch_axis(self, operands):
+    def _batch_axis(self):
         """The batch axis of the result (the B axis), after checking that every operand has its
         batch axis on its own B axis (or none)."""
         found = False
