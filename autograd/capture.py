@@ -43,8 +43,8 @@ import numpy as np
 from .grad_mode import _Switch
 from .node import Node
 
-__all__ = ["capture", "host_call", "traced", "asarray", "random_uniform", "Recording",
-           "CaptureMismatchError"]
+__all__ = ["capture", "host_call", "traced", "asarray", "random_uniform", "name_calls",
+           "Recording", "CaptureMismatchError"]
 
 
 # ------------------------------------------------------------------------------- the tracer
@@ -60,8 +60,7 @@ class _Traced(np.ndarray):
         recorder = _Switch.capture
         inputs = tuple(_plain(x) for x in inputs)
         given = kwargs.get("out")
-        if given is not None:
-            kwargs["out"] = tuple(_plain(x) for x in given)
+        kwargs = {key: _plain_tree(value) for key, value in kwargs.items()}  # out=, where=
         if recorder is None:
             return getattr(ufunc, method)(*inputs, **kwargs)
         return recorder.ufunc(ufunc, method, inputs, kwargs, given)
@@ -208,6 +207,13 @@ def traced(array):
     return array.view(_Traced)
 
 
+def name_calls(label):
+    """Name the numpy calls that follow, while a step is being recorded (e.g. ``"SGD step"``),
+    for ``describe``, drawings and check mode. Ops and VJPs name their own calls."""
+    if _Switch.capture is not None:
+        _Switch.capture.label = label
+
+
 def host_call(function, *args):
     """Run ``function(*args)`` now and, while a step is being captured, again at the same point
     of every replay: Python-side work that later numpy calls depend on (an optimizer's step
@@ -311,6 +317,7 @@ class _Recorder:
         self.sources = set()   # the functions giving the generators random draws came from
         self.unreplayable = None  # why the step cannot be replayed at all, if it cannot
         self.label = "step"    # the op (or "vjp of" op) running now, for check mode and drawings
+        self.in_op = False     # inside an op's forward: the ops it calls are recorded under its name
 
     def _own(self, result):
         owned = _own(result)

@@ -184,6 +184,8 @@ def _walk(roots, root_grads, retain_graph, create_graph, inputs):
             if operand._pending == 0:
                 ready.append(operand)
 
+    if _Switch.capture is not None:
+        _Switch.capture.label = "step"  # what follows the backward pass is not a VJP
     if wanted is not None:
         return [wanted[id(x)] for x in inputs]
     return None

@@ -54,15 +54,29 @@ def primitive_vjp_all(forward, vjp_all, name=None):
     return _op_function(Op(name, forward, _scalar_via_numpy(forward, name), vjp_all=vjp_all))
 
 
+def _captured_call(call, op, recorder, operands, params):
+    """``call`` while a step is being captured (see ``autograd.capture``): the operands traced,
+    the numpy calls named after the op, and the name given back afterwards (to the VJP or the
+    step around it); ops that this op calls are recorded under its name."""
+    outer, recorder.label = recorder.label, op.name
+    operands = tuple(recorder.trace_operand(x) for x in operands)
+    recorder.in_op = True
+    try:
+        return call(*operands, **params)
+    finally:
+        recorder.in_op = False
+        recorder.label = outer
+
+
 def _op_function(op):
     """The callable users see: finds the engine of the graph operands, runs the matching forward
     and records the result."""
     forward = op.forward
 
     def call(*operands, **params):
-        if _Switch.capture is not None:  # a step is being captured: see ``autograd.capture``
-            _Switch.capture.label = op.name
-            operands = tuple(_Switch.capture.trace_operand(x) for x in operands)
+        recorder = _Switch.capture
+        if recorder is not None and not recorder.in_op:  # a step is being captured
+            return _captured_call(call, op, recorder, operands, params)
         if len(operands) == 1:  # the common cases are spelled out: this is the hottest code
             x = operands[0]
             if not isinstance(x, Node):

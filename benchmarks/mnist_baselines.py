@@ -49,12 +49,13 @@ def read_idx(path: Path, header_bytes: int) -> np.ndarray:
         return np.frombuffer(handle.read(), dtype=np.uint8, offset=header_bytes)
 
 
-def load_mnist(data_dir: str | os.PathLike) -> tuple[np.ndarray, ...]:
+def load_mnist(data_dir: str | os.PathLike, dataset: str = "mnist") -> tuple[np.ndarray, ...]:
     """Return (train_images, train_labels, test_images, test_labels) as uint8 arrays.
 
-    Images come back as (n, 784) rows; the files are read from `<data_dir>/mnist/`.
+    Images come back as (n, 784) rows; the files are read from `<data_dir>/<dataset>/`
+    (``mnist`` or ``fashion-mnist``: both are 28x28 images in ten classes, in the same format).
     """
-    folder = Path(data_dir) / "mnist"
+    folder = Path(data_dir) / dataset
     images = {split: read_idx(folder / f"{split}-images-idx3-ubyte.gz", 16).reshape(-1, INPUTS)
               for split in ("train", "t10k")}
     labels = {split: read_idx(folder / f"{split}-labels-idx1-ubyte.gz", 8)

@@ -1,6 +1,6 @@
 """Seed-recipe epoch time: lucidgrad's ``fit`` against the numpy floor and PyTorch, one process.
 
-    python benchmarks/mnist_epoch.py [--epochs 3] [--quick] [--data-dir DIR]
+    python benchmarks/mnist_epoch.py [--epochs 3] [--data-dir DIR] [--dataset fashion-mnist]
 
 The recipe (Dense 784->512 relu, Dense 512->10 softmax, categorical cross-entropy, RMSprop,
 batch 128, float32) on the 60,000 MNIST training images, four ways: the numpy floor (preallocated
@@ -41,16 +41,16 @@ def build_ours(params):
     return model
 
 
-def _data(data_dir, limit):
-    images, labels, test_images, test_labels = base.load_mnist(data_dir)
+def _data(data_dir, limit, dataset="mnist"):
+    images, labels, test_images, test_labels = base.load_mnist(data_dir, dataset)
     x, y = base.preprocess(images[:limit], labels[:limit])
     x_test, _ = base.preprocess(test_images, test_labels)
     return x, y, labels[:limit], x_test, test_labels
 
 
-def measure(data_dir, epochs=3, limit=None, track_memory=True):
+def measure(data_dir, epochs=3, limit=None, track_memory=True, dataset="mnist"):
     """Seconds per epoch for each implementation, their accuracies and our peak memory."""
-    x, y, train_labels, x_test, test_labels = _data(data_dir, limit)
+    x, y, train_labels, x_test, test_labels = _data(data_dir, limit, dataset)
     seed = 0
     params = base.init_params(seed)
     ours = build_ours(params)
@@ -104,11 +104,14 @@ def collect(table, quick=False):
     data_dir = os.environ.get("LUCIDGRAD_DATA")
     if not data_dir:
         raise RuntimeError("set LUCIDGRAD_DATA to the folder holding mnist/")
-    per_epoch, _, _ = measure(data_dir, epochs=2 if quick else 6,
-                              limit=12_800 if quick else None, track_memory=False)
-    label = "MNIST seed-recipe epoch" + (" (12,800 images)" if quick else "")
-    for name, s in per_epoch.items():
-        table.add(label, name, s, baseline=name == "numpy floor")
+    for dataset, title in (("mnist", "MNIST"), ("fashion-mnist", "Fashion-MNIST")):
+        if quick and dataset != "mnist":
+            continue
+        per_epoch, _, _ = measure(data_dir, epochs=2 if quick else 6, dataset=dataset,
+                                  limit=12_800 if quick else None, track_memory=False)
+        label = f"{title} seed-recipe epoch" + (" (12,800 images)" if quick else "")
+        for name, s in per_epoch.items():
+            table.add(label, name, s, baseline=name == "numpy floor")
 
 
 def main(argv=None):
@@ -116,11 +119,13 @@ def main(argv=None):
     parser.add_argument("--data-dir", default=os.environ.get("LUCIDGRAD_DATA"))
     parser.add_argument("--epochs", type=int, default=4)
     parser.add_argument("--limit", type=int, default=None, help="use only the first N images")
+    parser.add_argument("--dataset", choices=("mnist", "fashion-mnist"), default="mnist")
     args = parser.parse_args(argv)
     if not args.data_dir:
         parser.error("pass --data-dir or set LUCIDGRAD_DATA")
-    print_header("MNIST seed-recipe epoch")
-    per_epoch, accuracy, peaks = measure(args.data_dir, args.epochs, args.limit)
+    print_header(f"{args.dataset} seed-recipe epoch")
+    per_epoch, accuracy, peaks = measure(args.data_dir, args.epochs, args.limit,
+                                         dataset=args.dataset)
     table = Table()
     for name, s in per_epoch.items():
         table.add("epoch (median, first left out)", name, s, baseline=name == "numpy floor")

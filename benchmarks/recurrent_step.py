@@ -84,6 +84,21 @@ def lucidgrad_step(kind, batch, steps, features, hidden, bidirectional, state=No
     return forward, backward, named
 
 
+def captured_step(kind, batch, steps, features, hidden, bidirectional, check=False):
+    """The lucidgrad step (forward, backward and update) wrapped in ``autograd.capture``: a
+    function of no arguments, recorded on its first call and replayed after."""
+    from autograd import capture
+
+    forward, backward, _ = lucidgrad_step(kind, batch, steps, features, hidden, bidirectional)
+
+    def step():
+        loss = forward()
+        backward(loss)
+        return loss
+
+    return capture(step, check=check)
+
+
 def torch_step(kind, batch, steps, features, hidden, bidirectional):
     """The same step in PyTorch: ``(forward, backward_and_update, module)``."""
     import torch
@@ -154,12 +169,14 @@ def compare(kind, workload, rounds, steps):
 
     ours = lucidgrad_step(kind, *workload)
     theirs = torch_step(kind, *workload)
-    for implementation in (ours, theirs):  # warm up
+    captured = (captured_step(kind, *workload), lambda loss: None)  # one phase: the whole step
+    implementations = {"lucidgrad": ours, "torch": theirs, "lucidgrad captured": captured}
+    for implementation in implementations.values():  # warm up (and record the captured step)
         time_block(implementation[0], implementation[1], 3)
-    blocks = {"lucidgrad": [], "torch": []}
+    blocks = {name: [] for name in implementations}
     for _ in range(rounds):
-        blocks["lucidgrad"].append(time_block(ours[0], ours[1], steps))
-        blocks["torch"].append(time_block(theirs[0], theirs[1], steps))
+        for name, implementation in implementations.items():
+            blocks[name].append(time_block(implementation[0], implementation[1], steps))
     return {name: [statistics.median(b[i] for b in times) for i in range(3)]
             for name, times in blocks.items()}
 
@@ -184,6 +201,8 @@ def rows_for_threads(threads, rounds, steps, check=True, quick=False):
             for phase, index in (("forward", 0), ("backward+update", 1), ("step", 2)):
                 rows.append((f"{title}: {phase}", "torch", result["torch"][index], True))
                 rows.append((f"{title}: {phase}", "lucidgrad", result["lucidgrad"][index], False))
+            rows.append((f"{title}: step", "lucidgrad captured", result["lucidgrad captured"][2],
+                         False))
     return rows
 
 

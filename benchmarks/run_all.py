@@ -25,6 +25,7 @@ MODULES = [
     "benchmarks.scalar_engine",
     "benchmarks.tensor_ops",
     "benchmarks.optim_step",
+    "benchmarks.mlp_loop",
     "benchmarks.mnist_epoch",
     "benchmarks.lenet_step",
     "benchmarks.transformer_step",

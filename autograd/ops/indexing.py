@@ -13,9 +13,10 @@ import numpy as np
 
 from ..engine import GradientPieces
 from ..node import Node
-from ..primitive import primitive, primitive_vjp_all
+from ..primitive import primitive, primitive_vjp_all, raw
+from .elementwise import where
 
-__all__ = ["getitem", "scatter_add", "take", "unstack"]
+__all__ = ["getitem", "scatter_add", "take", "embedding_lookup", "unstack"]
 
 
 def normalize_index(index):
@@ -97,6 +98,46 @@ def take(x, indices, axis=0):
         raise IndexError(f"take: indices must lie in [{-size}, {size}) for axis {axis} of shape "
                          f"{shape}, got values from {indices.min()} to {indices.max()}")
     return getitem(x, (slice(None),) * axis + (indices,))
+
+
+def _token_ids(ids, rows):
+    """``ids`` as int64, checked: whole numbers (floats too, as a traced model's input holds
+    them) in [0, rows)."""
+    ids = np.asarray(ids)
+    if ids.dtype.kind == "f" and not np.all(ids == np.round(ids)):
+        raise TypeError(f"embedding_lookup: ids must be whole numbers, got non-integral "
+                        f"{ids.dtype} values (shape {ids.shape})")
+    if ids.dtype.kind not in "fiu":
+        raise TypeError(f"embedding_lookup: ids must be integers, got dtype {ids.dtype}")
+    ids = ids.astype(np.int64, copy=False)
+    if ids.size and (ids.min() < 0 or ids.max() >= rows):
+        raise IndexError(f"embedding_lookup: ids must lie in [0, {rows}), got values from "
+                         f"{ids.min()} to {ids.max()} (shape {ids.shape})")
+    return ids
+
+
+@primitive
+def embedding_lookup(table, ids, padding_idx=None):
+    """The rows of ``table`` (rows, dim) at the token ``ids`` (any shape; whole numbers, floats
+    allowed): shape ``ids.shape + (dim,)``. Unlike ``take``, the ids are an operand of the op, so
+    a recorded graph (an ONNX export) reads them from the model's input. The table's gradient is
+    the scatter-add of ``g`` over the ids (repeated ids accumulate), except at the row
+    ``padding_idx``, which gets none (PyTorch's padding row); the ids get a zero gradient."""
+    return table[_token_ids(ids, np.shape(table)[0])]
+
+
+def _embedding_lookup_vjp(g, ans, table, ids, padding_idx=None):
+    rows = np.shape(table)[0]
+    grad = scatter_add(g, _token_ids(raw(ids), rows), np.shape(table))
+    if padding_idx is None:
+        return grad
+    trained = np.arange(rows)[:, None] != padding_idx % rows
+    return where(trained, grad, 0 * grad)
+
+
+embedding_lookup.defvjp(
+    _embedding_lookup_vjp,
+    lambda g, ans, table, ids, padding_idx=None: np.zeros(np.shape(ids), np.asarray(raw(g)).dtype))
 
 
 def unstack(x, axis=0):

@@ -14,8 +14,6 @@ import argparse
 import sys
 from pathlib import Path
 
-import numpy as np
-
 from .arguments import positive_int
 from .graph import _UsageError, _load, _shape
 
@@ -51,6 +49,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Export as ``args`` says; returns 0, 1 when a package is missing, 2 for bad input."""
     from ..export import ExportError, MissingDependencyError, export_onnx, save_torch_weights
+    from ..export.trace import made_up_inputs
     from ..serialization import ModelFileError
 
     suffix = Path(args.output).suffix.lower()
@@ -65,9 +64,8 @@ def run(args: argparse.Namespace) -> int:
                   "and layouts")
             return 0
         example = None
-        if args.input_shape is not None:
-            rng = np.random.default_rng(args.seed)
-            example = rng.random((2,) + tuple(args.input_shape), dtype=np.float32)
+        if args.input_shape is not None:  # token ids for a model that starts with an Embedding
+            example = made_up_inputs(model, args.input_shape, seed=args.seed)
         report = export_onnx(model, args.output, example, check=not args.no_check,
                              batch_sizes=args.batch_sizes)
     except MissingDependencyError as error:

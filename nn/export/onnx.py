@@ -22,6 +22,7 @@ import numpy as np
 from ..files import atomic_path
 from ._deps import require
 from .onnx_graph import GraphBuilder, node_label
+from . import onnx_recurrent  # noqa: F401  (registers rnn_scan, lstm_scan, gru_scan)
 from .onnx_ops import ONNX_OPS, supported_ops
 from .trace import ExportError, example_inputs_for, run_eval, trace_model
 
@@ -196,8 +197,9 @@ def export_onnx(model, path, example_input=None, *, input_names=None, output_nam
 def check_onnx(model, onnx_model, example_input=None, batch_sizes=DEFAULT_BATCH_SIZES,
                tolerance=DEFAULT_TOLERANCE, seed=0):
     """Run ``onnx_model`` (a path, bytes or ``ModelProto``) in ONNX Runtime on the example input
-    and on random inputs with ``batch_sizes`` samples (uniform between the example's smallest and
-    largest value, so they stay in the domain the example is in),
+    and on random inputs with ``batch_sizes`` samples (between the example's smallest and largest
+    value, so they stay in the domain the example is in; whole numbers for an example of whole
+    numbers, such as token ids),
     and compare every output with ``model``'s in eval mode.
 
     Returns ``[(batch size, error), ...]`` where ``error`` is the largest absolute difference
@@ -219,9 +221,7 @@ def check_onnx(model, onnx_model, example_input=None, batch_sizes=DEFAULT_BATCH_
         raise ExportError(f"ONNX Runtime cannot load the model: {error}") from None
     examples = example_inputs_for(model, example_input)
     rng = np.random.default_rng(seed)
-    runs = [examples] + [
-        tuple(rng.uniform(x.min(), x.max(), (batch,) + x.shape[1:]).astype(np.float32) for x in examples)
-        for batch in batch_sizes]
+    runs = [examples] + [tuple(_random_like(rng, x, batch) for x in examples) for batch in batch_sizes]
     names = [i.name for i in session.get_inputs()]
     output_names = [o.name for o in session.get_outputs()]
     checks = []
@@ -247,6 +247,16 @@ def check_onnx(model, onnx_model, example_input=None, batch_sizes=DEFAULT_BATCH_
             worst = max(worst, error)
         checks.append((len(inputs[0]), worst))
     return checks
+
+
+def _random_like(rng, example, batch):
+    """``batch`` random samples shaped as the example's, between its smallest and largest value:
+    whole numbers when the example holds only whole numbers (token ids), else uniform floats."""
+    low, high = example.min(), example.max()
+    shape = (batch,) + example.shape[1:]
+    if np.array_equal(example, np.round(example)):
+        return rng.integers(low, high, shape, endpoint=True).astype(np.float32)
+    return rng.uniform(low, high, shape).astype(np.float32)
 
 
 def _relative_error(want, got):

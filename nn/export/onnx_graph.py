@@ -117,10 +117,16 @@ class GraphBuilder:
         ``hint``, a string or the node being translated)."""
         if output is None:
             output = self.fresh(hint if isinstance(hint, str) else node_label(hint))
+        return self.emit_outputs(op_type, inputs, [output], **attributes)[0]
+
+    def emit_outputs(self, op_type, inputs, outputs, **attributes):
+        """Add one ONNX node of ``op_type`` with several outputs (value names; '' for an
+        optional output left out, as ONNX's RNN, LSTM and GRU allow); returns ``outputs``."""
         clean = {key: _attribute(value) for key, value in attributes.items() if value is not None}
-        self.nodes.append(self._helper.make_node(op_type, list(inputs), [output], name=output,
+        name = next(out for out in outputs if out)
+        self.nodes.append(self._helper.make_node(op_type, list(inputs), list(outputs), name=name,
                                                  **clean))
-        return output
+        return list(outputs)
 
     def reduce(self, op_type, x, axes, keepdims, hint):
         """A ``Reduce*`` node over ``axes`` (opset 17: ReduceSum takes the axes as an input,

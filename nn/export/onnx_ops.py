@@ -20,6 +20,8 @@ reductions, indexing). Shapes written into the graph must leave that axis dynami
 against ONNX Runtime on random shapes.
 
 The names are those the ops record (``node.op.name``): ``conv``, ``max_pool``, ...
+The recurrences (``rnn_scan``, ``lstm_scan``, ``gru_scan``) have a module of their own,
+``nn.export.onnx_recurrent``, which registers them in this table.
 """
 import math
 
@@ -31,6 +33,8 @@ from .onnx_graph import arg
 from .trace import ExportError
 
 __all__ = ["ONNX_OPS", "UNARY", "BINARY", "onnx_op", "supported_ops"]
+
+_INT64 = 7  # onnx.TensorProto.INT64 (onnx itself is imported only when exporting)
 
 ONNX_OPS = {}
 
@@ -443,6 +447,17 @@ def _stack(graph, node):
     return graph.emit("Concat", parts, node, axis=axis), batch_axis
 
 
+@onnx_op("flip")
+def _flip(graph, node):
+    """Slice with step -1 along the flipped axes (from the last element to before the first)."""
+    axes = _axes(arg(node, 1, "axis"), len(node.shape))
+    lowest = np.iinfo(np.int64).min
+    inputs = [graph.value(node.inputs[0]), graph.ints([-1] * len(axes), "flip/starts"),
+              graph.ints([lowest] * len(axes), "flip/ends"), graph.ints(axes, "flip/axes"),
+              graph.ints([-1] * len(axes), "flip/steps")]
+    return graph.emit("Slice", inputs, node), graph.batch_axis(node.inputs[0])
+
+
 @onnx_op("pad")
 def _pad(graph, node):
     x = node.inputs[0]
@@ -516,6 +531,14 @@ def _getitem(graph, node):
     if not (slices or squeezed or arrays or new_axes):
         value = graph.emit("Identity", [value], node)
     return value, out_batch
+
+
+@onnx_op("embedding_lookup")
+def _embedding_lookup(graph, node):
+    """Gather the table's rows at the ids, which the graph holds as floats: Cast to int64."""
+    table, ids = node.inputs[:2]
+    indices = graph.emit("Cast", [graph.value(ids)], node, to=_INT64)
+    return graph.emit("Gather", [graph.value(table), indices], node, axis=0), graph.batch_axis(ids)
 
 
 def _expanded_index(index, ndim, node):

@@ -19,7 +19,7 @@ from autograd import Tensor, enable_grad, no_grad
 
 from ..training.summary import find_input_shape
 
-__all__ = ["ExportError", "Trace", "trace_model", "example_inputs_for", "run_eval"]
+__all__ = ["ExportError", "Trace", "trace_model", "example_inputs_for", "made_up_inputs", "run_eval"]
 
 
 class ExportError(ValueError):
@@ -45,16 +45,15 @@ class Trace:
 
 def example_inputs_for(model, example_input=None, batch=2, seed=0):
     """The example inputs as a tuple of float32 arrays: ``example_input`` (an array, a Tensor or
-    a tuple of them), else ``batch`` uniform [0, 1) samples of the input shape the model knows
-    (saved with it, or declared by its first layer)."""
+    a tuple of them), else ``batch`` made-up samples (``made_up_inputs``) of the input shape the
+    model knows (saved with it, or declared by its first layer)."""
     if example_input is None:
         shape = find_input_shape(model, None)
         if shape is None or any(n is None for n in shape):
             raise ExportError(
                 f"{type(model).__name__} has never been run and declares no input shape, so "
                 "there is nothing to trace: pass an example input (a batch of the model's inputs)")
-        rng = np.random.default_rng(seed)
-        return (rng.random((batch,) + tuple(int(n) for n in shape), dtype=np.float32),)
+        return (made_up_inputs(model, tuple(int(n) for n in shape), batch, seed),)
     items = example_input if isinstance(example_input, (tuple, list)) else (example_input,)
     arrays = []
     for item in items:
@@ -64,6 +63,18 @@ def example_inputs_for(model, example_input=None, batch=2, seed=0):
                               f"dtype {array.dtype} and shape {array.shape}")
         arrays.append(array.astype(np.float32))
     return tuple(arrays)
+
+
+def made_up_inputs(model, shape, batch=2, seed=0):
+    """``batch`` made-up float32 samples of ``shape``: token ids (whole numbers below the
+    smallest embedding table's size) for a model that takes them, else uniform [0, 1)."""
+    rng = np.random.default_rng(seed)
+    size = (batch,) + tuple(shape)
+    tables = [m.num_embeddings for m in model.modules()
+              if getattr(m, "takes_token_ids", False) and hasattr(m, "num_embeddings")]
+    if tables:
+        return rng.integers(0, min(tables), size).astype(np.float32)
+    return rng.random(size, dtype=np.float32)
 
 
 def trace_model(model, inputs):

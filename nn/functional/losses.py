@@ -205,20 +205,23 @@ def _one_hot(op, labels, x, ignore_index, unbatched):
         raise TypeError(f"{op}: class indices must be integers, got dtype {labels.dtype}")
     counted = labels != ignore_index
     classes = x.shape[1]
-    valid = labels[counted]
-    if valid.size and (valid.min() < 0 or valid.max() >= classes):
+    safe = np.where(counted, labels, 0)  # no boolean indexing: a captured step replays this
+    if safe.size and (safe.min() < 0 or safe.max() >= classes):
+        valid = labels[counted]
         raise ValueError(f"{op}: class indices must lie in [0, {classes}) (or equal "
                          f"ignore_index={ignore_index}), got values from {valid.min()} to "
                          f"{valid.max()}")
-    safe = np.where(counted, labels, 0)
     one_hot = np.moveaxis(autograd.one_hot(safe, classes, dtype=x.data.dtype), -1, 1)
     mask = np.expand_dims(counted, 1).astype(x.data.dtype)
     return one_hot * mask, mask
 
 
 def _mean_over(loss, total_weight):
-    """``loss.sum() / total_weight``: nan when nothing was counted, as in PyTorch."""
-    return loss.sum() * (1.0 / total_weight if total_weight else float("nan"))
+    """``loss.sum() / total_weight``: nan when nothing was counted, as in PyTorch. The division
+    stays an array operation, so a captured step replays it for the weights of every new batch."""
+    total = np.asanyarray(total_weight, dtype=loss.data.dtype)
+    reciprocal = np.divide(1.0, total, out=np.full_like(total, np.nan), where=total != 0)
+    return loss.sum() * reciprocal
 
 
 def _difference(op, input, target, reduction):

@@ -2,8 +2,9 @@
 
     out[..., :] = weight[ids[...]]          weight (num_embeddings, embedding_dim)
 
-The lookup is the op ``take``, whose gradient adds each output row's gradient into the row of
-its id (repeated ids accumulate). PyTorch's ``Embedding(num_embeddings, embedding_dim,
+The lookup is the op ``embedding_lookup``, whose gradient adds each output row's gradient into
+the row of its id (repeated ids accumulate); a Tensor of ids stays its operand, so an exported
+model reads the ids from its input. PyTorch's ``Embedding(num_embeddings, embedding_dim,
 padding_idx)`` and Keras's ``Embedding(input_dim, output_dim, mask_zero=...)`` take the same two
 sizes first, so one class serves both:
 
@@ -16,7 +17,7 @@ The weights start as PyTorch's, from N(0, 1); Keras starts them from U(-0.05, 0.
 """
 import numpy as np
 
-from autograd import Tensor, take, where
+from autograd import Tensor, embedding_lookup
 
 from .. import init, initializers, regularizers
 from ..module import Module, Parameter, register_layer
@@ -114,13 +115,11 @@ class Embedding(Module):
         return data
 
     def forward(self, ids):
-        ids = self.token_ids(ids)
-        out = take(self.weight, ids)
-        if self.padding_idx is not None:
-            padding = ids == self.padding_idx
-            if padding.any():  # the padding row's value, cut from the graph: no gradient
-                out = where(padding[..., None], self.weight.data[self.padding_idx], out)
-        return out
+        checked = self.token_ids(ids)
+        # A Tensor of ids stays an operand of the lookup, so that an exported graph reads them
+        # from its input; the padding row gets no gradient (see autograd.embedding_lookup).
+        return embedding_lookup(self.weight, ids if isinstance(ids, Tensor) else checked,
+                                padding_idx=self.padding_idx)
 
     def compute_mask(self, ids, mask=None):
         """With ``mask_zero``: the boolean mask of the non-zero ids (True for real tokens),

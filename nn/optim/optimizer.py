@@ -27,7 +27,7 @@ import contextlib
 
 import numpy as np
 
-from autograd.capture import host_call, traced
+from autograd.capture import host_call, name_calls, traced
 from autograd.saved import writable
 
 from .clipping import grad_array, parameter_list
@@ -182,6 +182,7 @@ class Optimizer:
         Every gradient is checked (shape, a real dtype the parameter can take) before any
         parameter changes, so a step that raises leaves parameters and state as they were."""
         work = self._gradients()
+        name_calls(f"{type(self).__name__} step")
         iterations = traced(self._iterations)
         recording = iterations is not self._iterations
         np.add(iterations, 1, out=iterations)

@@ -1,4 +1,4 @@
-"""The ops sequence models lean on: ``take`` (embedding lookup), ``unstack``, ``flip``, ``triu``,
+"""The ops sequence models lean on: ``take`` and ``embedding_lookup``, ``unstack``, ``flip``, ``triu``,
 ``tril`` and ``masked_fill`` (forward against numpy, derivatives to second order), and the
 one-buffer backward of many gathers from one tensor."""
 import tracemalloc
@@ -11,6 +11,44 @@ from hypothesis import strategies as st
 import autograd as ag
 from autograd import Tensor, testing
 from op_cases import NONSCALAR_SHAPES, PROPERTY
+
+
+@PROPERTY
+@given(rows=st.integers(1, 5), dim=st.integers(1, 3), data=st.data())
+def test_embedding_lookup_matches_numpy_with_its_ids_as_an_operand(rows, dim, data):
+    """Ids of any shape (ints, or whole-number floats in a Tensor, as a traced input holds them)
+    pick rows; the table's gradient accumulates repeats, to second order."""
+    table = data.draw(testing.arrays((rows, dim)))
+    id_shape = data.draw(st.lists(st.integers(1, 3), min_size=0, max_size=2).map(tuple))
+    ids = np.array(data.draw(st.lists(st.integers(0, rows - 1), min_size=int(np.prod(id_shape)),
+                                      max_size=int(np.prod(id_shape))))).reshape(id_shape)
+    out = ag.embedding_lookup(Tensor(table, requires_grad=True), Tensor(ids.astype(np.float32)))
+    assert out.op.name == "embedding_lookup" and isinstance(out.inputs[1], Tensor)
+    np.testing.assert_array_equal(out.data, table[ids])
+    testing.check_gradients(lambda t: ag.embedding_lookup(t, ids) ** 2, table, order=2)
+    x = Tensor(table, requires_grad=True)
+    ag.embedding_lookup(x, ids).sum().backward()
+    counts = np.bincount(ids.ravel(), minlength=rows).astype(float)
+    np.testing.assert_array_equal(x.grad, np.broadcast_to(counts[:, None], table.shape))
+
+
+def test_embedding_lookup_leaves_the_padding_row_untrained_and_the_ids_without_gradient():
+    table = Tensor(np.arange(12.0).reshape(4, 3), requires_grad=True)
+    ids = Tensor(np.array([[1.0, 3.0], [2.0, 1.0]]), requires_grad=True)
+    out = ag.embedding_lookup(table, ids, padding_idx=-3)
+    np.testing.assert_array_equal(out.data[0, 0], [3.0, 4.0, 5.0])  # the row itself is looked up
+    (out * out).sum().backward()
+    np.testing.assert_array_equal(table.grad[1], [0.0, 0.0, 0.0])
+    np.testing.assert_array_equal(table.grad[3], 2 * table.data[3])
+    np.testing.assert_array_equal(ids.grad, np.zeros((2, 2)))
+
+
+@pytest.mark.parametrize("ids, error", [
+    (np.array([4]), IndexError), (np.array([-1]), IndexError), (np.array([0.5]), TypeError),
+    (np.array(["a"]), TypeError)])
+def test_embedding_lookup_rejects_bad_ids(ids, error):
+    with pytest.raises(error, match="embedding_lookup"):
+        ag.embedding_lookup(Tensor(np.ones((4, 2))), ids)
 
 
 @PROPERTY

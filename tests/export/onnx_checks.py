@@ -31,11 +31,12 @@ class Function(nn.Module):
         return self.fn(self, x)
 
 
-def exported(model, x, batch_sizes=(1, 4), op_types=()):
+def exported(model, x, batch_sizes=(1, 4), op_types=(), tolerance=1e-5):
     """Export ``model`` traced on ``x``, check it in ONNX Runtime at the example's and at
-    ``batch_sizes``, and assert that the graph uses ``op_types``; returns the ModelProto."""
+    ``batch_sizes`` (to ``tolerance`` of the output's scale), and assert that the graph uses
+    ``op_types``; returns the ModelProto."""
     proto = to_onnx(model, x)
-    checks = check_onnx(model, proto, x, batch_sizes)
+    checks = check_onnx(model, proto, x, batch_sizes, tolerance)
     assert [batch for batch, _ in checks] == [len(x), *batch_sizes]
     used = {node.op_type for node in proto.graph.node}
     assert set(op_types) <= used, f"expected {op_types} in the graph, got {sorted(used)}"

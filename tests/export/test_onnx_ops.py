@@ -37,7 +37,8 @@ def test_every_op_in_the_table_has_a_test_case():
         "max", "min", "prod", "logsumexp",
         "var", "std", "softmax", "log_softmax", "reshape", "transpose", "swapaxes", "squeeze",
         "expand_dims", "broadcast_to", "concatenate", "stack", "pad", "getitem", "clip", "where",
-        "layer_norm", "attention_weights"}
+        "layer_norm", "attention_weights", "flip", "rnn_scan", "lstm_scan", "gru_scan",
+        "embedding_lookup"}
     assert set(ONNX_OPS) <= covered, f"untested entries: {sorted(set(ONNX_OPS) - covered)}"
     assert set(UNARY) <= set(UNARY_CASES)
     assert supported_ops() == sorted(ONNX_OPS)
@@ -250,6 +251,30 @@ def test_concatenate_and_stack(data):
     stack_axis = data.draw(st.integers(1, len(shape) + 1), label="stack axis")
     stacked = Function(lambda m, x: ag.stack([x, -x, ag.tanh(x)], axis=stack_axis))
     exported(stacked, batch_of(rng, shape), op_types=["Concat", "Unsqueeze"])
+
+
+@FEW
+@given(shape=sample_shapes, seed=seeds, data=st.data())
+def test_flip(shape, seed, data):
+    """Any set of axes, the batch axis included (the scan tests cover rnn_scan, lstm_scan and
+    gru_scan, in test_onnx_recurrent.py)."""
+    axes = data.draw(st.none() | st.lists(st.integers(-len(shape) - 1, len(shape)), min_size=1,
+                                          max_size=len(shape) + 1, unique_by=lambda a: a % (len(shape) + 1))
+                     .map(tuple), label="axes")
+    x = batch_of(np.random.default_rng(seed), shape)
+    exported(Function(lambda m, x: ag.flip(x, axes) * 2.0), x, op_types=["Slice"])
+
+
+@FEW
+@given(rows=st.integers(1, 6), dim=st.integers(1, 4), id_shape=st.lists(st.integers(1, 4), max_size=2),
+       padding=st.booleans(), seed=seeds)
+def test_embedding_lookup_reads_the_ids_from_the_input(rows, dim, id_shape, padding, seed):
+    """Token ids (whole numbers; the check draws whole numbers too) of any shape, through
+    nn.Embedding, padding row or not."""
+    rng = np.random.default_rng(seed)
+    layer = nn.Embedding(rows, dim, padding_idx=0 if padding else None)
+    ids = rng.integers(0, rows, (3,) + tuple(id_shape)).astype(np.float32)
+    exported(Function(lambda m, x: layer(x) * 2.0), ids, op_types=["Gather", "Cast"])
 
 
 def test_pad_clip_where_maximum():

@@ -1,6 +1,8 @@
 """Optimizers inside a captured training step (``autograd.capture``): replays agree with eager
 steps bitwise, for every optimizer and option, while learning rates, step counts and bias
 corrections move; ``check=True`` finds nothing to complain about."""
+import warnings
+
 import numpy as np
 import pytest
 
@@ -135,3 +137,42 @@ def test_parameters_without_a_gradient_stay_out_of_replays_too():
     assert [state[f"state.{i}.step"] for i in range(4)] == [5, 5, 0, 0]
     for p, values in zip(unused.parameters(), before):
         np.testing.assert_array_equal(p.data, values)
+
+
+@pytest.mark.parametrize("loss", ["cross_entropy", "nll_loss"])
+def test_ignored_targets_that_change_between_batches_replay_like_eager(loss):
+    """A 'mean' over the counted targets divides by a count that changes from batch to batch;
+    replays must divide by each batch's own count (not the recorded one), and an all-ignored
+    batch gives nan, as eagerly."""
+    def run(captured):
+        rng = np.random.default_rng(1)
+        model = nn.Linear(6, 4)
+        model.load_state_dict({"weight": np.linspace(-1, 1, 24, dtype=np.float32).reshape(4, 6),
+                               "bias": np.zeros(4, np.float32)})
+        optimizer = optim.SGD(model.parameters(), lr=0.1)
+        criterion = getattr(nn.functional, loss)
+
+        def step(x, y):
+            optimizer.zero_grad()
+            logits = model(x)
+            value = criterion(logits if loss == "cross_entropy"
+                              else nn.functional.log_softmax(logits, dim=1), y)
+            value.backward()
+            optimizer.step()
+            return value
+
+        stepper = capture(step, check=True) if captured else step
+        losses = []
+        for ignored in (0, 3, 7, 1, 8):
+            x = rng.standard_normal((8, 6)).astype(np.float32)
+            y = rng.integers(0, 4, 8)
+            y[:ignored] = -100
+            losses.append(stepper(x, y).item())
+        return losses
+
+    eager = run(False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a step that falls back to eager warns: it must replay
+        replayed = run(True)
+    np.testing.assert_array_equal(eager, replayed)
+    assert np.isnan(eager[-1]) and np.isfinite(eager[:-1]).all()
