@@ -56,9 +56,10 @@ def test_committed_notebook_matches_its_source(source, path):
 def test_notebook_runs_top_to_bottom(source, path, monkeypatch):
     missing = missing_datasets(source)
     if missing:
-        pytest.skip(f"{path.name} needs {' and '.join(missing)}: set LUCIDGRAD_DATA to a folder "
-                    "with mnist/ (and fashion-mnist/), or install Debian's wamerican (the word "
-                    "list) and fortunes-zh (the Tang poems), to run it")
+        hint = ("install Debian's wamerican (the word list) or fortunes-zh (the Tang poems)"
+                if set(missing) <= set(TEXTS.values()) else
+                "set LUCIDGRAD_DATA to a folder with mnist/ (and fashion-mnist/)")
+        pytest.skip(f"{path.name} needs {' and '.join(missing)}: {hint} to run it")
     monkeypatch.setenv("LUCIDGRAD_NOTEBOOK_BUDGET", "small")
     monkeypatch.setenv("MPLBACKEND", "Agg")
     # one BLAS thread per kernel, as conftest gives parallel workers, also when the suite runs in
