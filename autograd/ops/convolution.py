@@ -135,7 +135,7 @@ def _conv_weight_grad(x, g, windows, groups):
             g_columns = g_rows.swapaxes(-1, -2).copy()
             part = np.matmul(columns, g_columns).sum(axis=0).swapaxes(-1, -2)
         if grad is None:
-            grad = part.copy()
+            grad = part  # a fresh array of this call: the next chunks add into it
         else:
             grad += part
     return grad.reshape((c_out, x.shape[1] // groups) + windows.kernel)
