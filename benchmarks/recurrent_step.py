@@ -82,7 +82,7 @@ def lucidgrad_step(kind, batch, steps, features, hidden, bidirectional, state=No
     return forward, backward, named
 
 
-def captured_step(kind, batch, steps, features, hidden, bidirectional, check=False):
+def captured_step(kind, batch, steps, features, hidden, bidirectional):
     """The lucidgrad step (forward, backward and update) wrapped in ``autograd.capture``: a
     function of no arguments, recorded on its first call and replayed after."""
     from autograd import capture
@@ -94,7 +94,7 @@ def captured_step(kind, batch, steps, features, hidden, bidirectional, check=Fal
         backward(loss)
         return loss
 
-    return capture(step, check=check)
+    return capture(step)
 
 
 def torch_step(kind, batch, steps, features, hidden, bidirectional):
