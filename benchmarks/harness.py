@@ -17,7 +17,9 @@ import os
 import platform
 import statistics
 import time
-from typing import Callable, Sequence
+from typing import Callable, Sequence, TypeVar
+
+T = TypeVar("T")
 
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
@@ -32,6 +34,16 @@ def time_call(fn: Callable[[], object], repeat: int = 5, warmup: int = 1) -> lis
         fn()
         seconds.append(time.perf_counter() - start)
     return seconds
+
+
+def alternate(blocks: dict[str, Callable[[], T]], rounds: int) -> dict[str, list[T]]:
+    """Call every block once per round, taking turns, so that a change in the machine's load falls
+    on all of them alike; return each block's results in order, by name."""
+    results: dict[str, list[T]] = {name: [] for name in blocks}
+    for _ in range(rounds):
+        for name, block in blocks.items():
+            results[name].append(block())
+    return results
 
 
 def median(values: Sequence[float]) -> float:
@@ -60,6 +72,12 @@ def default_threads() -> int:
     """Thread count to use by default: OMP_NUM_THREADS when set, else the number of CPUs."""
     value = os.environ.get("OMP_NUM_THREADS", "")
     return int(value) if value.isdigit() and int(value) > 0 else (os.cpu_count() or 1)
+
+
+def thread_environment(threads: int) -> dict[str, str]:
+    """This process's environment with every thread-count variable set to `threads`: for a child
+    process, since numpy's BLAS reads them only when it is imported."""
+    return dict(os.environ, **{name: str(threads) for name in THREAD_VARIABLES})
 
 
 def thread_settings() -> dict[str, str]:

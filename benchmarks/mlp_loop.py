@@ -11,6 +11,7 @@ implementations take turns in blocks of ``--steps`` steps; the table shows media
 rounds, as milliseconds per step, with PyTorch as the baseline.
 """
 import argparse
+import functools
 import sys
 import time
 from pathlib import Path
@@ -22,8 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import nn  # noqa: E402
 from autograd import capture  # noqa: E402
 from benchmarks import mnist_baselines as base  # noqa: E402
-from benchmarks.harness import (Table, default_threads, median, optional_import,  # noqa: E402
-                                print_header)
+from benchmarks.harness import (Table, alternate, default_threads, median,  # noqa: E402
+                                optional_import, print_header)
 
 BATCHES = 16
 
@@ -90,10 +91,8 @@ def measure(steps=200, rounds=3, with_torch=True):
     if with_torch:
         loops["PyTorch eager"] = torch_loop(params)
     first = {name: [step(i) for i in range(3)] for name, step in loops.items()}  # warm-up, recording
-    blocks = {name: [] for name in loops}
-    for _ in range(rounds):
-        for name, step in loops.items():
-            blocks[name].append(_block_ms(step, steps))
+    blocks = alternate({name: functools.partial(_block_ms, step, steps)
+                        for name, step in loops.items()}, rounds)
     spread = max(np.ptp(losses) for losses in zip(*first.values()))
     return {name: median(ms) for name, ms in blocks.items()}, blocks, spread
 

@@ -37,9 +37,10 @@ comes from.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import functools
 import math
 import os
-import statistics
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -49,9 +50,11 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 if __package__:
-    from .harness import default_threads, format_seconds, optional_import, print_header, set_threads
+    from .harness import (alternate, default_threads, format_seconds, median, optional_import,
+                          print_header, set_threads)
 else:
-    from harness import default_threads, format_seconds, optional_import, print_header, set_threads
+    from harness import (alternate, default_threads, format_seconds, median, optional_import,
+                         print_header, set_threads)
 
 from autograd import Tensor  # noqa: E402
 from nn import optim  # noqa: E402
@@ -200,21 +203,30 @@ CASES = [
 ]
 
 # the layouts of nn.optim, as GATHER_LIMIT values (None: the default)
-LAYOUTS = {"nn.optim, per parameter": 0, "nn.optim": None, "nn.optim, all in the buffer": 10 ** 12}
+ALL_GATHERED = 10 ** 12  # a GATHER_LIMIT above any parameter's size
+LAYOUTS = {"nn.optim, per parameter": 0, "nn.optim": None,
+           "nn.optim, all in the buffer": ALL_GATHERED}
 
 
-def build_ours(factory, shapes, gather_limit):
+@contextlib.contextmanager
+def gather_limit(limit):
+    """Optimizers built inside use ``limit`` as ``layout.GATHER_LIMIT`` (None: the default)."""
+    default = layout.GATHER_LIMIT
+    layout.GATHER_LIMIT = default if limit is None else limit
+    try:
+        yield
+    finally:
+        layout.GATHER_LIMIT = default
+
+
+def build_ours(factory, shapes, limit):
     """An nn.optim optimizer over fresh parameters with their gradients set; step and weights."""
     weights, grads = make_arrays(shapes)
     params = [Tensor(w, requires_grad=True) for w in weights]
     for param, grad in zip(params, grads):
         param.grad = grad
-    default = layout.GATHER_LIMIT
-    layout.GATHER_LIMIT = default if gather_limit is None else gather_limit
-    try:
+    with gather_limit(limit):
         optimizer = factory(params)
-    finally:
-        layout.GATHER_LIMIT = default
     return optimizer.step, lambda: [p.data for p in params]
 
 
@@ -241,8 +253,8 @@ def implementations(label, ours, hand, torch_factory, shapes, torch):
     result = [("numpy by hand", *build_hand(hand, shapes))]
     if label == "RMSprop":
         result.append(("numpy by hand, one flat buffer", *build_hand(hand_rmsprop_flat, shapes)))
-    for name, gather_limit in LAYOUTS.items():
-        result.append((name, *build_ours(ours, shapes, gather_limit)))
+    for name, limit in LAYOUTS.items():
+        result.append((name, *build_ours(ours, shapes, limit)))
     if torch is not None:
         factory = torch_factory(torch)
         result.append(("torch.optim", *build_torch(torch, factory, shapes, foreach=False)))
@@ -273,11 +285,8 @@ def timed_block(step, steps: int) -> float:
 
 def interleaved(steps_by_name, repeat: int, steps: int) -> dict[str, list[float]]:
     """Seconds per step of each function, ``repeat`` blocks each, taking turns block by block."""
-    times = {name: [] for name in steps_by_name}
-    for _ in range(repeat):
-        for name, step in steps_by_name.items():
-            times[name].append(timed_block(step, steps))
-    return times
+    return alternate({name: functools.partial(timed_block, step, steps)
+                      for name, step in steps_by_name.items()}, repeat)
 
 
 def collect(table, quick=False) -> None:
@@ -293,7 +302,7 @@ def collect(table, quick=False) -> None:
             times = interleaved({name: step for name, step, _ in impls}, repeat, steps)
             workload = f"{label} step, {set_name}"
             for name, seconds in times.items():
-                table.add(workload, name, statistics.median(seconds),
+                table.add(workload, name, median(seconds),
                           baseline=name == "numpy by hand")
 
 
@@ -303,9 +312,9 @@ def print_rows(rows, baseline_name="numpy by hand") -> None:
     cells = [("workload", "implementation", "best", "median", "ratio (best)", "ratio (median)")]
     for label, impl, times in rows:
         baseline = next(t for name, kind, t in rows if name == label and kind == baseline_name)
-        cells.append((label, impl, format_seconds(min(times)), format_seconds(statistics.median(times)),
+        cells.append((label, impl, format_seconds(min(times)), format_seconds(median(times)),
                       f"{min(times) / min(baseline):.3f}x",
-                      f"{statistics.median(times) / statistics.median(baseline):.3f}x"))
+                      f"{median(times) / median(baseline):.3f}x"))
     widths = [max(len(row[i]) for row in cells) for i in range(len(cells[0]))]
     for index, row in enumerate(cells):
         print(" | ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
@@ -344,12 +353,8 @@ def split_experiment(repeat: int, steps: int) -> None:
         for label, factory in (("RMSprop", optim.RMSprop), ("Adam", optim.Adam)):
             weights, grads = make_arrays(SEED_RECIPE)
             params = [Tensor(w, requires_grad=True) for w in weights]
-            default = layout.GATHER_LIMIT
-            layout.GATHER_LIMIT = 10 ** 12
-            try:
+            with gather_limit(ALL_GATHERED):
                 optimizer = factory(params)
-            finally:
-                layout.GATHER_LIMIT = default
             group = optimizer._groups[0]
             for slot, grad in zip(group.slots, grads):
                 np.copyto(slot.grad_buffer, grad)
@@ -369,7 +374,7 @@ def sweep(repeat: int, steps: int) -> None:
     for n in (256, 1024, 4096, 8192, 16384, 65536):
         shapes = [(n,)] * 20
         impls = {name: build_ours(optim.RMSprop, shapes, limit)[0]
-                 for name, limit in (("per parameter", 0), ("gathered", 10 ** 12))}
+                 for name, limit in (("per parameter", 0), ("gathered", ALL_GATHERED))}
         times = interleaved(impls, repeat, steps)
         rows += [(f"n = {n}", name, t) for name, t in times.items()]
     print_rows(rows, baseline_name="per parameter")

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import time
@@ -42,7 +41,6 @@ WORKLOADS = [  # (name, batch, steps, features, hidden, bidirectional)
 KINDS = ("GRU", "LSTM")
 CLASSES = 10
 LEARNING_RATE = 0.01
-THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 _ROWS_MARK = "ROWS "
 
 
@@ -84,7 +82,7 @@ def lucidgrad_step(kind, batch, steps, features, hidden, bidirectional, state=No
     return forward, backward, named
 
 
-def captured_step(kind, batch, steps, features, hidden, bidirectional, check=False):
+def captured_step(kind, batch, steps, features, hidden, bidirectional):
     """The lucidgrad step (forward, backward and update) wrapped in ``autograd.capture``: a
     function of no arguments, recorded on its first call and replayed after."""
     from autograd import capture
@@ -96,7 +94,7 @@ def captured_step(kind, batch, steps, features, hidden, bidirectional, check=Fal
         backward(loss)
         return loss
 
-    return capture(step, check=check)
+    return capture(step)
 
 
 def torch_step(kind, batch, steps, features, hidden, bidirectional):
@@ -167,16 +165,16 @@ def compare(kind, workload, rounds, steps):
     """Median (forward, backward, step) seconds of lucidgrad and PyTorch, alternating blocks."""
     import statistics
 
+    from harness import alternate
+
     ours = lucidgrad_step(kind, *workload)
     theirs = torch_step(kind, *workload)
     captured = (captured_step(kind, *workload), lambda loss: None)  # one phase: the whole step
     implementations = {"lucidgrad": ours, "torch": theirs, "lucidgrad captured": captured}
     for implementation in implementations.values():  # warm up (and record the captured step)
         time_block(implementation[0], implementation[1], 3)
-    blocks = {name: [] for name in implementations}
-    for _ in range(rounds):
-        for name, implementation in implementations.items():
-            blocks[name].append(time_block(implementation[0], implementation[1], steps))
+    blocks = alternate({name: lambda i=implementation: time_block(i[0], i[1], steps)
+                        for name, implementation in implementations.items()}, rounds)
     return {name: [statistics.median(b[i] for b in times) for i in range(3)]
             for name, times in blocks.items()}
 
@@ -208,7 +206,9 @@ def rows_for_threads(threads, rounds, steps, check=True, quick=False):
 
 def _run_threads_in_child(threads, rounds, steps, quick):
     """Run one thread count in a fresh process (numpy's BLAS must see the setting at import)."""
-    env = dict(os.environ, **{name: str(threads) for name in THREAD_VARIABLES})
+    from harness import thread_environment
+
+    env = thread_environment(threads)
     command = [sys.executable, __file__, "--threads", str(threads), "--rounds", str(rounds),
                "--steps", str(steps), "--rows"] + (["--quick"] if quick else [])
     result = subprocess.run(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,

@@ -40,7 +40,7 @@ import nn  # noqa: E402
 from autograd import no_grad  # noqa: E402
 from nn.data.text import (CharVocabulary, char_windows, load_words, sample_windows,  # noqa: E402
                           train_val_test_split)
-from nn.models.gpt import GPT
+from nn.models.gpt import GPT  # noqa: E402
 from nn.models.language import next_token_loss  # noqa: E402
 
 CONFIG = {"context_length": 64, "num_layers": 4, "num_heads": 4, "embed_dim": 128,

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import time
@@ -35,12 +34,13 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the project root
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # harness, transformer_torch
-from harness import Table, median, optional_import, print_header  # noqa: E402
+from harness import (Table, alternate, default_threads, median, optional_import,  # noqa: E402
+                     print_header, set_threads, thread_environment)
 
 import autograd  # noqa: E402
 import nn  # noqa: E402
 from autograd import Tensor  # noqa: E402
-from nn.models.gpt import GPT
+from nn.models.gpt import GPT  # noqa: E402
 from nn.models.language import next_token_loss  # noqa: E402
 
 PARTS = ("forward", "backward", "optimizer")
@@ -152,8 +152,9 @@ def check_twins(workload):
     torch_loss = torch_loss_of(torch_model(torch_inputs))
     torch_loss.backward()
     worst = abs(loss.item() - torch_loss.item()) / abs(torch_loss.item())
-    grads = {name.replace("position_embedding.table", "position_table"): p.grad
-             for name, p in model.named_parameters()}
+    from transformer_torch import torch_name
+
+    grads = {torch_name(name): p.grad for name, p in model.named_parameters()}
     for name, p in torch_model.named_parameters():
         theirs_grad = p.grad.numpy()
         worst = max(worst, float(np.abs(grads[name] - theirs_grad).max()
@@ -162,6 +163,7 @@ def check_twins(workload):
 
 
 def lucidgrad_workload(workload):
+    """The lucidgrad tuple of ``workload`` (see ``lucidgrad_gpt``)."""
     return lucidgrad_gpt() if workload == "tiny GPT" else lucidgrad_encoder()
 
 
@@ -173,13 +175,12 @@ def compare(workload, rounds, steps, with_torch):
     runs = {"lucidgrad": (lucidgrad_step, ours)}
     if with_torch:
         runs["torch"] = (torch_step, torch_twin(workload, ours))
-    times = {name: [] for name in runs}
-    for name, (step, parts) in runs.items():  # warm up: allocations, lazy initialisation
+    for step, parts in runs.values():  # warm up: allocations, lazy initialisation
         for _ in range(3):
             step(parts)
-    for _ in range(rounds):
-        for name, (step, parts) in runs.items():
-            times[name] += [step(parts) for _ in range(steps)]
+    blocks = alternate({name: lambda run=run: [run[0](run[1]) for _ in range(steps)]
+                        for name, run in runs.items()}, rounds)
+    times = {name: [t for block in samples for t in block] for name, samples in blocks.items()}
     return {name: {part: median([t[i] for t in samples]) for i, part in enumerate(PARTS)}
             for name, samples in times.items()}
 
@@ -213,20 +214,13 @@ def _child_command(*arguments):
     return [sys.executable, str(Path(__file__).resolve()), *arguments]
 
 
-def _environment(threads):
-    env = dict(os.environ)
-    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        env[name] = str(threads)
-    return env
-
-
 def run_threads(threads, rounds, steps, with_torch, memory):
     """Run every workload at ``threads`` threads in a fresh process; returns its JSON result:
     {workload: {"times": {impl: {part: s}}, "memory_kib": {impl: KiB}, "check": float}}."""
     arguments = ["--child", "--rounds", str(rounds), "--steps", str(steps)]
     if not with_torch:
         arguments.append("--no-torch")
-    result = subprocess.run(_child_command(*arguments), env=_environment(threads),
+    result = subprocess.run(_child_command(*arguments), env=thread_environment(threads),
                             capture_output=True, text=True, check=True)
     found = json.loads(result.stdout.strip().splitlines()[-1])
     if memory:
@@ -236,20 +230,19 @@ def run_threads(threads, rounds, steps, with_torch, memory):
             for implementation in implementations:
                 measured = subprocess.run(
                     _child_command("--memory", workload, implementation),
-                    env=_environment(threads), capture_output=True, text=True, check=True)
+                    env=thread_environment(threads), capture_output=True, text=True, check=True)
                 found[workload]["memory_kib"][implementation] = int(measured.stdout.split()[-1])
     return found
 
 
 def child(rounds, steps, with_torch):
     """In this process: time every workload and print one JSON line."""
-    torch = optional_import("torch") if with_torch else None
-    if torch is not None:
-        torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
+    if with_torch:
+        set_threads(default_threads())  # the child's environment holds the count
     result = {}
     for workload in WORKLOADS:
-        result[workload] = {"times": compare(workload, rounds, steps, torch is not None),
-                            "check": check_twins(workload) if torch is not None else None}
+        result[workload] = {"times": compare(workload, rounds, steps, with_torch),
+                            "check": check_twins(workload) if with_torch else None}
     print(json.dumps(result))
 
 
@@ -302,9 +295,7 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     with_torch = not args.no_torch and optional_import("torch") is not None
     if args.memory:
-        torch = optional_import("torch")
-        if torch is not None:
-            torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
+        set_threads(default_threads())
         print(peak_step_memory(*args.memory))
         return
     if args.child:

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from torch import nn
 
-__all__ = ["TorchGPT", "copy_weights", "torch_activation"]
+__all__ = ["TorchGPT", "copy_weights", "torch_activation", "torch_name"]
 
 
 def torch_activation(name: str):
@@ -54,10 +54,15 @@ class TorchGPT(nn.Module):
 _RENAMED = {"position_embedding.table": "position_table"}
 
 
+def torch_name(name: str) -> str:
+    """The name in ``TorchGPT`` of the lucidgrad parameter called ``name``."""
+    return _RENAMED.get(name, name)
+
+
 def copy_weights(ours, theirs: nn.Module) -> None:
     """Copy every parameter of the lucidgrad module ``ours`` into the PyTorch module ``theirs``
     (same names, except the GPT's position table)."""
-    state = {_RENAMED.get(name, name): array for name, array in ours.state_dict().items()}
+    state = {torch_name(name): array for name, array in ours.state_dict().items()}
     targets = dict(theirs.named_parameters())
     with torch.no_grad():
         for name, array in state.items():

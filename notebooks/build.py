@@ -116,10 +116,11 @@ def stale_docs_copies():
             stale.append(f"{copy.name} (missing)")
             continue
         executed = nbformat.read(copy, as_version=4)
+        problems = execution_problems(executed)
         if cells_of(executed) != cells_of(build_notebook(source)):
             stale.append(f"{copy.name} (its cells differ from {source.name})")
-        elif execution_problems(executed):
-            stale.append(f"{copy.name} ({'; '.join(execution_problems(executed))})")
+        elif problems:
+            stale.append(f"{copy.name} ({'; '.join(problems)})")
     known = {docs_path(path).name for _, path in targets()}
     stale += [f"{p.name} (no source)" for p in sorted(DOCS.glob("*.ipynb")) if p.name not in known]
     return stale
@@ -191,9 +192,10 @@ def main(argv=None):
         write(path, nb)
     if stale:
         print("out of date (run python notebooks/build.py): " + ", ".join(stale))
-    if args.check and stale_docs_copies():
+    stale_copies = stale_docs_copies() if args.check else []
+    if stale_copies:
         print("executed copies out of date (run python notebooks/build.py --docs NAME): "
-              + ", ".join(stale_docs_copies()))
+              + ", ".join(stale_copies))
         return 1
     return 1 if stale else 0
 

@@ -58,6 +58,8 @@ class _Chunk:
         if not self.flat:
             return [(self.slots[0], self.g, self.g_out)]
         return [(slot, traced(slot.grad_buffer), traced(slot.grad_buffer)) for slot in self.slots]
+
+
 class Optimizer:
     """Base class of the optimizers; holds parameters, state and the shared options.
 
@@ -192,7 +194,7 @@ class Optimizer:
                 group.count_steps(present)
                 self._plan(group, present, recording, chunks, scalars)
         host_call(self._advance, tuple(scalars))
-        if (self.clipnorm, self.clipvalue, self.global_clipnorm) != (None, None, None):
+        if self._clipping:
             self._clip(chunks, [group for group, present in work if present])
         if self.weight_decay and not self._decoupled_weight_decay:  # g += weight_decay * w
             for chunk in chunks:
@@ -234,20 +236,22 @@ class Optimizer:
         the group's buffer; they are updated together when all of them have one (and, for a
         step-dependent update, the same step count), else one by one."""
         own_cells = self._step_dependent
-        transformed = (self.weight_decay and not self._decoupled_weight_decay) or (
-            (self.clipnorm, self.clipvalue, self.global_clipnorm) != (None, None, None))
+        transformed = (self.weight_decay and not self._decoupled_weight_decay) or self._clipping
+
+        def alone(slot, g, g_out):  # one parameter updated on its own
+            cells = slot.cells if own_cells else group.cells
+            chunks.append(_Chunk((slot,), group, False, slot.param.data, g, g_out, slot.state,
+                                 slot.scratch, cells, recording))
+            if own_cells:
+                scalars.append((cells, group.steps, slot.index))
+
         small = []
         for slot, grad in present:
             if slot.view is not None:
                 small.append(slot)
                 np.copyto(traced(slot.grad_buffer) if recording else slot.grad_buffer, grad)
-                continue
-            cells = slot.cells if own_cells else group.cells
-            chunks.append(_Chunk((slot,), group, False, slot.param.data, grad,
-                                 slot.gradient_buffer() if transformed else None, slot.state,
-                                 slot.scratch, cells, recording))
-            if own_cells:
-                scalars.append((cells, group.steps, slot.index))
+            else:
+                alone(slot, grad, slot.gradient_buffer() if transformed else None)
         if small and self._updates_together(group, small, recording):
             chunks.append(_Chunk(group.small, group, True, group.params, group.grads,
                                  group.grads, group.state, group.scratch, group.cells, recording))
@@ -255,11 +259,7 @@ class Optimizer:
                 scalars.append((group.cells, group.steps, small[0].index))
         else:
             for slot in small:
-                cells = slot.cells if own_cells else group.cells
-                chunks.append(_Chunk((slot,), group, False, slot.param.data, slot.grad_buffer,
-                                     slot.grad_buffer, slot.state, slot.scratch, cells, recording))
-                if own_cells:
-                    scalars.append((cells, group.steps, slot.index))
+                alone(slot, slot.grad_buffer, slot.grad_buffer)
         if not own_cells:
             scalars.append((group.cells, None, None))
 
@@ -285,6 +285,11 @@ class Optimizer:
             self._norm_limits.fill({"clipnorm": self.clipnorm})
         elif self.global_clipnorm is not None:
             self._norm_limits.fill({"global_clipnorm": self.global_clipnorm})
+
+    @property
+    def _clipping(self):
+        """Whether one of the clipping options is set."""
+        return (self.clipnorm, self.clipvalue, self.global_clipnorm) != (None, None, None)
 
     def _factors(self, lr, t):
         """The scalars the update reads, by name, for learning rate ``lr`` at a parameter's
