@@ -35,7 +35,7 @@ from autograd import Tensor, affine, causal_mask, linear, scaled_dot_product_att
 from .. import initializers, regularizers
 from ..functional import cast_input
 from ..module import Module, Parameter, register_layer
-from ..validation import float_dtype, positive_int, real_number, sample_shape
+from ..validation import flag, float_dtype, positive_int, real_number, sample_shape
 from ._weight_options import kernel_and_bias_penalties
 from .dense import Linear
 
@@ -103,7 +103,7 @@ class MultiheadAttention(Module):
         self.kdim = self.embed_dim if kdim is None else positive_int(kdim, "kdim", where)
         self.vdim = self.embed_dim if vdim is None else positive_int(vdim, "vdim", where)
         self.dropout = _dropout_rate(dropout, where)
-        self.batch_first = bool(batch_first)
+        self.batch_first = flag(batch_first, "batch_first", where)
         self.dtype = float_dtype(dtype, where)
         e = self.embed_dim
         glorot = initializers.glorot_uniform  # Xavier-uniform: fan_in + fan_out of the matrix
@@ -114,6 +114,7 @@ class MultiheadAttention(Module):
             self.q_proj_weight = Parameter(glorot((e, e), dtype=self.dtype))
             self.k_proj_weight = Parameter(glorot((e, self.kdim), dtype=self.dtype))
             self.v_proj_weight = Parameter(glorot((e, self.vdim), dtype=self.dtype))
+        bias = flag(bias, "bias", where)
         self.in_proj_bias = Parameter(np.zeros(3 * e, dtype=self.dtype)) if bias else None
         self.out_proj = Linear(e, e, bias=bias, dtype=self.dtype)
         if bias:
@@ -285,7 +286,7 @@ class MultiHeadAttention(Module):
         self.value_dim = self.key_dim if value_dim is None else positive_int(value_dim,
                                                                              "value_dim", where)
         self.dropout = _dropout_rate(dropout, where)
-        self.use_bias = bool(use_bias)
+        self.use_bias = flag(use_bias, "use_bias", where)
         if output_shape is not None:
             shape = (output_shape,) if isinstance(output_shape, (int, np.integer)) \
                 else tuple(output_shape)
