@@ -70,6 +70,7 @@ def multi_head_attention(q, k, v, num_heads, *, batch_first=True, mask=None, cau
 def _dropout_rate(rate, where):
     return real_number(rate, "dropout", where, 0.0, 1.0, high_open=True)
 
+
 def _mask_array(mask, name, where):
     """A mask as a numpy array, boolean or floating (anything else is an error naming it)."""
     array = np.asarray(mask.data if isinstance(mask, Tensor) else mask)
@@ -161,11 +162,9 @@ class MultiheadAttention(Module):
         if attn_mask is not None:
             mask = _mask_array(attn_mask, "attn_mask", where)
             heads = (batch * self.num_heads, length, source)
-            if mask.shape == (length, source):
-                pass
-            elif mask.shape == heads:
+            if mask.shape == heads:
                 mask = mask.reshape(batch, self.num_heads, length, source)
-            else:
+            elif mask.shape != (length, source):
                 raise ValueError(f"{where}: attn_mask must have shape {(length, source)} or "
                                  f"{heads} (batch * num_heads, L, S), got {mask.shape}")
             total = _additive(mask, dtype)
