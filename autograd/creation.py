@@ -7,6 +7,7 @@ from .tensor import Tensor
 __all__ = ["tensor", "zeros", "ones", "full", "arange", "eye", "rand", "randn", "zeros_like",
            "ones_like", "full_like", "rand_like", "randn_like", "seed", "generator"]
 
+
 def _shape(shape):
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         return tuple(shape[0])

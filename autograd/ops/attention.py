@@ -126,7 +126,11 @@ def attention_weights(q, k, mask=None, causal=False, scale=None):
     (..., L, S) of queries ``q`` (..., L, E) over keys ``k`` (..., S, E). ``mask`` and
     ``causal`` are those of ``scaled_dot_product_attention``; ``scale`` defaults to
     ``1 / sqrt(E)``."""
-    mask = _check("attention_weights", q, k, None, mask)
+    return _checked_weights(q, k, _check("attention_weights", q, k, None, mask), causal, scale)
+
+
+def _checked_weights(q, k, mask, causal, scale):
+    """``attention_weights`` for a ``mask`` that ``_check`` has already turned into an array."""
     scale = 1.0 / math.sqrt(_shape(q)[-1]) if scale is None else float(scale)
     if mask is not None and mask.dtype != np.bool_:
         mask = mask.astype(_result_dtype(q, k), copy=False)
@@ -139,8 +143,8 @@ def scaled_dot_product_attention(q, k, v, mask=None, causal=False, scale=None,
     docstring). ``scale`` defaults to ``1 / sqrt(E)``. ``dropout`` masks come from ``rng``
     (default: ``autograd.generator()``). Returns the output, or ``(output, weights)`` with
     ``return_weights`` (the softmax weights, before dropout)."""
-    _check("scaled_dot_product_attention", q, k, v, mask)
-    weights = attention_weights(q, k, mask=mask, causal=causal, scale=scale)
+    mask = _check("scaled_dot_product_attention", q, k, v, mask)
+    weights = _checked_weights(q, k, mask, causal, scale)
     kept = weights
     if dropout:
         kept = weights * dropout_mask(_shape(weights), dropout, _shape_dtype(weights), rng)

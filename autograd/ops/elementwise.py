@@ -93,6 +93,8 @@ sigmoid = _unary(_sigmoid, "sigmoid", "Logistic function 1 / (1 + exp(-x)), stab
                  sm.fsigmoid)
 
 sign = nondifferentiable(np.sign, "sign")
+
+
 @primitive(scalar=math.erf)
 def erf(x):
     """The error function (to a few units in the last place, vectorized: see ``_special``)."""

@@ -13,6 +13,8 @@ when the mean is large against the spread. The VJPs are written with ops, so the
 differentiable again; an ordinary backward pass (numpy operands, no graph to record) runs the
 same formulas in place instead, with two arrays of the input's size rather than ten.
 """
+import math
+
 import numpy as np
 
 from ..node import Node
@@ -50,7 +52,8 @@ def _layer_norm_forward(x, weight=None, bias=None, *, normalized_ndim=1, eps=1e-
 
 def _inverse_std(centred, axes, eps):
     """1 / sqrt(var + eps) from the centred values (numpy, without a squared copy)."""
-    rows = centred.reshape(centred.shape[:centred.ndim - len(axes)] + (-1,))
+    lead = centred.ndim - len(axes)
+    rows = centred.reshape(centred.shape[:lead] + (math.prod(centred.shape[lead:]),))
     variance = np.einsum("...i,...i->...", rows, rows) / rows.shape[-1]
     return (1.0 / np.sqrt(variance + eps)).reshape(rows.shape[:-1] + (1,) * len(axes))
 
@@ -61,7 +64,7 @@ def _layer_norm_vjp_numpy(g, x, weight, needs, axes, eps):
     xhat = x - x.mean(axis=axes, keepdims=True)
     inverse_std = _inverse_std(xhat, axes, eps)
     xhat *= inverse_std
-    size = xhat[(0,) * lead].size
+    size = math.prod(x.shape[lead:])
     rows_g, rows_xhat = g.reshape(-1, size), xhat.reshape(-1, size)
     grads = {}
     if 1 in needs:

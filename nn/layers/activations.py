@@ -13,8 +13,9 @@ from autograd import Tensor
 from ..module import Module, register_layer
 from ..validation import axis_index, real_number
 
-__all__ = ["get", "serialize", "gelu_tanh", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Softmax", "GELU", "ELU",
-           "Softplus"]
+__all__ = ["get", "serialize", "gelu_tanh", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Softmax",
+           "GELU", "ELU", "Softplus"]
+
 
 def gelu_tanh(x):
     """GELU with the tanh approximation, ``gelu(x, approximate='tanh')`` (GPT-2's)."""

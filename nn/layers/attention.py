@@ -35,7 +35,7 @@ from autograd import Tensor, affine, causal_mask, linear, scaled_dot_product_att
 from .. import initializers, regularizers
 from ..functional import cast_input
 from ..module import Module, Parameter, register_layer
-from ..validation import float_dtype, positive_int, real_number, sample_shape
+from ..validation import flag, float_dtype, positive_int, real_number, sample_shape
 from ._weight_options import kernel_and_bias_penalties
 from .dense import Linear
 
@@ -70,6 +70,7 @@ def multi_head_attention(q, k, v, num_heads, *, batch_first=True, mask=None, cau
 def _dropout_rate(rate, where):
     return real_number(rate, "dropout", where, 0.0, 1.0, high_open=True)
 
+
 def _mask_array(mask, name, where):
     """A mask as a numpy array, boolean or floating (anything else is an error naming it)."""
     array = np.asarray(mask.data if isinstance(mask, Tensor) else mask)
@@ -103,7 +104,7 @@ class MultiheadAttention(Module):
         self.kdim = self.embed_dim if kdim is None else positive_int(kdim, "kdim", where)
         self.vdim = self.embed_dim if vdim is None else positive_int(vdim, "vdim", where)
         self.dropout = _dropout_rate(dropout, where)
-        self.batch_first = bool(batch_first)
+        self.batch_first = flag(batch_first, "batch_first", where)
         self.dtype = float_dtype(dtype, where)
         e = self.embed_dim
         glorot = initializers.glorot_uniform  # Xavier-uniform: fan_in + fan_out of the matrix
@@ -114,6 +115,7 @@ class MultiheadAttention(Module):
             self.q_proj_weight = Parameter(glorot((e, e), dtype=self.dtype))
             self.k_proj_weight = Parameter(glorot((e, self.kdim), dtype=self.dtype))
             self.v_proj_weight = Parameter(glorot((e, self.vdim), dtype=self.dtype))
+        bias = flag(bias, "bias", where)
         self.in_proj_bias = Parameter(np.zeros(3 * e, dtype=self.dtype)) if bias else None
         self.out_proj = Linear(e, e, bias=bias, dtype=self.dtype)
         if bias:
@@ -160,11 +162,9 @@ class MultiheadAttention(Module):
         if attn_mask is not None:
             mask = _mask_array(attn_mask, "attn_mask", where)
             heads = (batch * self.num_heads, length, source)
-            if mask.shape == (length, source):
-                pass
-            elif mask.shape == heads:
+            if mask.shape == heads:
                 mask = mask.reshape(batch, self.num_heads, length, source)
-            else:
+            elif mask.shape != (length, source):
                 raise ValueError(f"{where}: attn_mask must have shape {(length, source)} or "
                                  f"{heads} (batch * num_heads, L, S), got {mask.shape}")
             total = _additive(mask, dtype)
@@ -285,7 +285,7 @@ class MultiHeadAttention(Module):
         self.value_dim = self.key_dim if value_dim is None else positive_int(value_dim,
                                                                              "value_dim", where)
         self.dropout = _dropout_rate(dropout, where)
-        self.use_bias = bool(use_bias)
+        self.use_bias = flag(use_bias, "use_bias", where)
         if output_shape is not None:
             shape = (output_shape,) if isinstance(output_shape, (int, np.integer)) \
                 else tuple(output_shape)

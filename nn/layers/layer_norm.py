@@ -21,7 +21,7 @@ from autograd import layer_norm
 from .. import initializers
 from ..functional import cast_input
 from ..module import Module, Parameter, register_layer
-from ..validation import float_dtype, real_number, sample_shape
+from ..validation import flag, float_dtype, real_number, sample_shape
 
 __all__ = ["LayerNorm", "LayerNormalization"]
 
@@ -61,12 +61,12 @@ class LayerNorm(Module):
         super().__init__()
         self.normalized_shape = _shape_tuple(normalized_shape, "LayerNorm")
         self.eps = real_number(eps, "eps", "LayerNorm", 0.0, low_open=True)
-        self.elementwise_affine = bool(elementwise_affine)
+        self.elementwise_affine = flag(elementwise_affine, "elementwise_affine", "LayerNorm")
         self.dtype = float_dtype(dtype, "LayerNorm")
         self.weight = self.bias = None
         if self.elementwise_affine:
             self.weight = Parameter(np.ones(self.normalized_shape, dtype=self.dtype))
-            if bias:
+            if flag(bias, "bias", "LayerNorm"):
                 self.bias = Parameter(np.zeros(self.normalized_shape, dtype=self.dtype))
 
     def forward(self, x):
@@ -106,8 +106,8 @@ class LayerNormalization(Module):
             raise ValueError(f"{where}: axis must be an int or a list of ints, got {axis!r}")
         self.axis = [int(a) for a in axis]
         self.epsilon = real_number(epsilon, "epsilon", where, 0.0, low_open=True)
-        self.center = bool(center)
-        self.scale = bool(scale)
+        self.center = flag(center, "center", where)
+        self.scale = flag(scale, "scale", where)
         self.beta_initializer = initializers.get(beta_initializer)
         self.gamma_initializer = initializers.get(gamma_initializer)
         self.dtype = float_dtype(dtype, where)

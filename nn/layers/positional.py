@@ -47,10 +47,9 @@ class PositionalEmbedding(Module):
                  max_wavelength=10000.0, input_shape=None, dtype=np.float32, name=None):
         super().__init__(name=name)
         where = "PositionalEmbedding"
-        max_length = positive_int(max_length, "max_length", where)
+        self.max_length = positive_int(max_length, "max_length", where)
         if kind not in KINDS:
             raise ValueError(f"PositionalEmbedding: kind must be one of {KINDS}, got {kind!r}")
-        self.max_length = int(max_length)
         self.kind = kind
         self.initializer = initializers.get(initializer or initializers.RandomNormal(0.0, 0.02))
         self.max_wavelength = real_number(max_wavelength, "max_wavelength", where, 0.0,

@@ -19,6 +19,7 @@ the same outputs.
 import numpy as np
 
 from ..module import Module, register_layer
+from ..validation import flag
 from . import activations
 from .attention import MultiheadAttention
 from .dense import Linear
@@ -61,7 +62,7 @@ class TransformerEncoderLayer(Module):
         if self.activation is None:
             raise ValueError("TransformerEncoderLayer: activation 'linear' leaves the "
                              "feed-forward network linear; choose 'relu' or 'gelu'")
-        self.norm_first = bool(norm_first)
+        self.norm_first = flag(norm_first, "norm_first", "TransformerEncoderLayer")
 
     def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal=False):
         """The encoded sequence, in the layout of ``src``."""

@@ -31,7 +31,7 @@ from ..layers import (Dropout, Embedding, LayerNorm, Linear, PositionalEmbedding
                       TransformerEncoderLayer)
 from ..module import register_layer
 from ..training import Model
-from ..validation import float_dtype, positive_int
+from ..validation import flag, float_dtype, positive_int
 
 __all__ = ["GPT", "gpt"]
 
@@ -75,7 +75,7 @@ class GPT(Model):
         self.num_layers = positive_int(num_layers, "num_layers", "GPT")
         self.num_heads = positive_int(num_heads, "num_heads", "GPT")
         self.embed_dim = positive_int(embed_dim, "embed_dim", "GPT")
-        self.tie_weights = bool(tie_weights)
+        self.tie_weights = flag(tie_weights, "tie_weights", "GPT")
         self.dtype = float_dtype(dtype, "GPT")
         self.token_embedding = Embedding(self.vocab_size, self.embed_dim, dtype=self.dtype)
         self.position_embedding = PositionalEmbedding(self.context_length, self.embed_dim,

@@ -529,9 +529,8 @@ def _own_loss(compiled) -> bool:
     """True for a loss lucidgrad defines (a name, a ``nn.losses`` object or function): "auto"
     captures only those, since a function of the user's may keep Python state that a replayed
     step would not update."""
-    spec = compiled.loss_spec
-    return isinstance(spec, str) or type(spec).__module__.startswith("nn.") or \
-        getattr(spec, "__module__", "").startswith("nn.")
+    spec = compiled.loss_spec  # an object's __module__ is its class's; a function's may be None
+    return isinstance(spec, str) or (getattr(spec, "__module__", None) or "").startswith("nn.")
 
 
 def _keras_order(loss):

@@ -56,6 +56,16 @@ def test_layer_norm_is_accurate_in_float32_far_from_zero():
     np.testing.assert_allclose(grads[0], grads[1], atol=2e-3 * np.abs(grads[1]).max())
 
 
+def test_layer_norm_of_an_empty_batch_is_empty_and_sends_back_zeros():
+    x = Tensor(np.zeros((0, 3, 4), np.float32), requires_grad=True)
+    weight = Tensor(np.ones(4, np.float32), requires_grad=True)
+    out = ag.layer_norm(x, weight, Tensor(np.zeros(4, np.float32)))
+    assert out.shape == (0, 3, 4)
+    out.sum().backward()
+    assert x.grad.shape == (0, 3, 4)
+    np.testing.assert_array_equal(weight.grad, np.zeros(4))
+
+
 def test_layer_norm_rejects_wrong_shapes():
     x = Tensor(np.ones((2, 3)))
     with pytest.raises(ValueError, match=r"layer_norm: weight must have the normalized shape \(3,\)"):

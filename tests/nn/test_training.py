@@ -333,6 +333,17 @@ def test_torch_style_loss_and_integer_targets():
     assert history.history["accuracy"][-1] > 0.9
 
 
+def test_a_loss_function_without_a_module_trains():
+    namespace = {}  # code run by exec: its functions have __module__ None
+    exec("def squared(y_true, y_pred):\n    return ((y_pred - y_true) ** 2).mean()", namespace)
+    assert namespace["squared"].__module__ is None
+    x, y = moons(40)
+    model = small_mlp()
+    model.compile(optimizer="sgd", loss=namespace["squared"])
+    history = model.fit(x, to_categorical(y), epochs=2, batch_size=10, verbose=0)
+    assert np.isfinite(history.history["loss"]).all()
+
+
 def test_user_optimizer_over_a_subset_of_parameters_is_kept():
     x, y = moons(32)
     model = small_mlp()
