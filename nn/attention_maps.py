@@ -12,13 +12,14 @@ figure state), as for the learning curves.
 
 from __future__ import annotations
 
-import io
 import os
 from pathlib import Path
 
 import numpy as np
 
 from autograd import Tensor
+
+from .plotting import save_png
 
 __all__ = ["attention_figure", "plot_attention"]
 
@@ -93,12 +94,5 @@ def plot_attention(weights, path: str | os.PathLike, queries=None, keys=None, ti
                    columns=4) -> Path:
     """Draw ``attention_figure(...)`` and save it as a PNG at ``path`` (atomically); returns the
     path."""
-    from .files import atomic_path
-
-    figure = attention_figure(weights, queries, keys, title, columns)
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", bbox_inches="tight")
-    target = Path(path)
-    with atomic_path(target) as temporary:
-        temporary.write_bytes(buffer.getvalue())
-    return target
+    return save_png(attention_figure(weights, queries, keys, title, columns), path,
+                    bbox_inches="tight")

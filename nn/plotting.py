@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Mapping, Sequence
 
-__all__ = ["plot_learning_curves", "learning_curve_figure"]
+__all__ = ["plot_learning_curves", "learning_curve_figure", "save_png"]
 
 
 def _curves(history) -> dict[str, Sequence[float]]:
@@ -91,11 +91,16 @@ def plot_learning_curves(history, path: str | os.PathLike, title: str | None = N
     """Draw ``learning_curve_figure(history, title, test_results)`` and save it as a PNG at
     ``path`` (atomically). ``history`` is a ``History`` or its ``.history`` dict. Returns the
     path."""
+    return save_png(learning_curve_figure(history, title, test_results), path)
+
+
+def save_png(figure, path: str | os.PathLike, **savefig_options) -> Path:
+    """Render a matplotlib ``figure`` as PNG and write it at ``path`` atomically (a reader never
+    sees half a file); ``savefig_options`` go to ``figure.savefig``. Returns the path."""
     from .files import atomic_path
 
-    figure = learning_curve_figure(history, title, test_results)
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
+    figure.savefig(buffer, format="png", **savefig_options)
     target = Path(path)
     with atomic_path(target) as temporary:
         temporary.write_bytes(buffer.getvalue())
