@@ -33,11 +33,7 @@ class CharRNN(Model):
     def __init__(self, vocabulary, embedding_dim=32, hidden_size=256, num_layers=1, cell="lstm",
                  dropout=0.0, boundary=".", name=None):
         super().__init__(name=name)
-        if isinstance(vocabulary, dict):
-            vocabulary = CharVocabulary.from_config(vocabulary)
-        if not isinstance(vocabulary, CharVocabulary):
-            raise TypeError(f"CharRNN: vocabulary must be a CharVocabulary or its config, got "
-                            f"{type(vocabulary).__name__}")
+        vocabulary = CharVocabulary.coerce(vocabulary, "CharRNN")
         if cell not in _CELLS:
             raise ValueError(f"CharRNN: cell must be one of {sorted(_CELLS)}, got {cell!r}")
         self.vocabulary = vocabulary

@@ -59,12 +59,8 @@ class GPT(Model):
                  dropout=0.0, bias=True, tie_weights=True, activation="gelu_tanh",
                  vocabulary=None, boundary=None, dtype=np.float32, name=None):
         super().__init__(name=name)
-        if isinstance(vocabulary, dict):
-            vocabulary = CharVocabulary.from_config(vocabulary)
         if vocabulary is not None:
-            if not isinstance(vocabulary, CharVocabulary):
-                raise TypeError(f"GPT: vocabulary must be a CharVocabulary or its config, got "
-                                f"{type(vocabulary).__name__}")
+            vocabulary = CharVocabulary.coerce(vocabulary, "GPT")
             if len(vocabulary) != vocab_size:
                 raise ValueError(f"GPT: vocab_size {vocab_size} differs from the vocabulary's "
                                  f"{len(vocabulary)} tokens")

@@ -93,6 +93,17 @@ class CharVocabulary:
                              f"'specials' and 'unknown', got {config!r}")
         return cls(config["characters"], config.get("specials", ()), config.get("unknown", "error"))
 
+    @classmethod
+    def coerce(cls, value, owner: str) -> "CharVocabulary":
+        """``value`` as a vocabulary: a ``CharVocabulary`` as it is, or its config (what model
+        files hold) rebuilt; anything else is a ``TypeError`` naming ``owner``."""
+        if isinstance(value, dict):
+            value = cls.from_config(value)
+        if not isinstance(value, cls):
+            raise TypeError(f"{owner}: vocabulary must be a CharVocabulary or its config, got "
+                            f"{type(value).__name__}")
+        return value
+
     def to_config(self) -> dict:
         """A JSON-able dictionary that ``from_config`` turns back into this vocabulary."""
         return {"characters": list(self._characters), "specials": list(self._specials),
