@@ -29,7 +29,6 @@ into ``Dense`` or ``Linear`` (transposed), convolutions into ``ConvND`` / ``Conv
 import io
 import json
 import os
-import re
 import zipfile
 
 import numpy as np
@@ -49,13 +48,6 @@ _TORCH_BATCH_NORM = (BatchNorm1d, BatchNorm2d, BatchNorm3d)
 
 class KerasWeightsError(ModelFileError):
     """A file that is not a Keras 3 weights file, or weights that do not fit the model."""
-
-
-def _snake_case(name):
-    """Keras's ``naming.to_snake_case`` of a class name (``Conv2D`` -> ``conv2d``)."""
-    name = re.sub(r"\W+", "", name)
-    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
 def read_keras_weights(path):
