@@ -255,28 +255,19 @@ def _max_pool(graph, node):
                       strides=w.stride, dilations=w.dilation, pads=_pads(w.padding))
 
 
-def _real_counts(w):
-    """How many non-padding elements each window covers, shape ``w.out``."""
-    counts = np.ones(())
-    for size, k, s, (lo, _), out in zip(w.spatial, w.kernel, w.stride, w.padding, w.out):
-        starts = np.arange(out) * s - lo
-        counts = np.multiply.outer(counts, np.minimum(starts + k, size) - np.maximum(starts, 0))
-    return counts
-
-
 @onnx_op("avg_pool")
 def _avg_pool(graph, node):
     """Window sums over the divisor the op recorded: the kernel size (count_include_pad) or
     the real elements of each window; any other divisor is a constant rescaling."""
     w = _windows(node, 1)
-    divisor = np.asarray(arg(node, 2, "divisor", math.prod(w.kernel)), dtype=np.float64)
-    taps = math.prod(w.kernel)
+    taps = w.taps
+    divisor = np.asarray(arg(node, 2, "divisor", taps), dtype=np.float64)
     include_pad = 1 if np.all(divisor == taps) else 0
     if any(d != 1 for d in w.dilation):
         raise ExportError("avg_pool: dilated average pooling has no opset-17 ONNX operator")
     pooled = graph.emit("AveragePool", [graph.value(node.inputs[0])], node, kernel_shape=w.kernel,
                         strides=w.stride, pads=_pads(w.padding), count_include_pad=include_pad)
-    if include_pad or np.array_equal(np.broadcast_to(divisor, w.out), _real_counts(w)):
+    if include_pad or np.array_equal(np.broadcast_to(divisor, w.out), w.real_counts()):
         return pooled
     return graph.emit("Mul", [pooled, graph.constant(taps / divisor)], node)
 
