@@ -88,16 +88,15 @@ def _axes(axis, ndim):
 
 # ---------------------------------------------------------------------------- activations
 
-@onnx_op("leaky_relu")
-def _leaky_relu(graph, node):
-    alpha = float(arg(node, 1, "negative_slope", 0.01))
-    return graph.emit("LeakyRelu", [graph.value(node.inputs[0])], node, alpha=alpha)
+# The activations with one ONNX ``alpha``: op name -> (ONNX operator, our parameter, default).
+_WITH_ALPHA = {"leaky_relu": ("LeakyRelu", "negative_slope", 0.01), "elu": ("Elu", "alpha", 1.0)}
 
 
-@onnx_op("elu")
-def _elu(graph, node):
-    alpha = float(arg(node, 1, "alpha", 1.0))
-    return graph.emit("Elu", [graph.value(node.inputs[0])], node, alpha=alpha)
+@onnx_op(*_WITH_ALPHA)
+def _with_alpha(graph, node):
+    op_type, parameter, default = _WITH_ALPHA[node.op.name]
+    alpha = float(arg(node, 1, parameter, default))
+    return graph.emit(op_type, [graph.value(node.inputs[0])], node, alpha=alpha)
 
 
 @onnx_op("gelu")
@@ -136,16 +135,13 @@ def _where(graph, node):
                                 graph.value(y)], node)
 
 
-@onnx_op("softmax")
+_SOFTMAX = {"softmax": "Softmax", "log_softmax": "LogSoftmax"}
+
+
+@onnx_op(*_SOFTMAX)
 def _softmax(graph, node):
     axis = int(arg(node, 1, "axis", -1)) % len(node.shape)
-    return graph.emit("Softmax", [graph.value(node.inputs[0])], node, axis=axis)
-
-
-@onnx_op("log_softmax")
-def _log_softmax(graph, node):
-    axis = int(arg(node, 1, "axis", -1)) % len(node.shape)
-    return graph.emit("LogSoftmax", [graph.value(node.inputs[0])], node, axis=axis)
+    return graph.emit(_SOFTMAX[node.op.name], [graph.value(node.inputs[0])], node, axis=axis)
 
 
 @onnx_op("layer_norm")
@@ -297,6 +293,7 @@ for _name, _op_type in {"sum": "ReduceSum", "mean": "ReduceMean", "max": "Reduce
     onnx_op(_name)(_reduction(_op_type))
 
 
+@onnx_op("var")
 def _variance(graph, node):
     """The mean squared deviation over the axes, times n / (n - ddof); returns (name, batch axis)."""
     x = node.inputs[0]
@@ -313,11 +310,6 @@ def _variance(graph, node):
         count = math.prod(x.shape[a] for a in axes)
         out = graph.emit("Mul", [out, graph.constant(count / (count - ddof))], node)
     return out, _reduced_batch_axis(batch_axis, axes, keepdims)
-
-
-@onnx_op("var")
-def _var(graph, node):
-    return _variance(graph, node)
 
 
 @onnx_op("std")
