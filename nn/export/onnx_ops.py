@@ -409,7 +409,7 @@ def _broadcast_to(graph, node):
 
 
 def _first_batch_axis(graph, tensors):
-    return next((graph.batch_axis(t) for t in tensors if graph.batch_axis(t) is not None), None)
+    return next((axis for axis in map(graph.batch_axis, tensors) if axis is not None), None)
 
 
 @onnx_op("concatenate")
