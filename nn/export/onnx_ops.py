@@ -27,7 +27,7 @@ import math
 
 import numpy as np
 
-from autograd import Tensor
+from autograd.ops.indexing import normalize_index
 
 from .onnx_graph import arg
 from .trace import ExportError
@@ -527,18 +527,17 @@ def _embedding_lookup(graph, node):
 def _expanded_index(index, ndim, node):
     """``index`` as a tuple with one entry per input axis (plus ``None`` entries): lists become
     arrays, 1-D boolean masks integer arrays, ``...`` and missing trailing axes full slices."""
+    index = normalize_index(index)  # Tensors and lists in it become arrays
     parts = list(index) if isinstance(index, tuple) else [index]
     for i, part in enumerate(parts):
-        if isinstance(part, (list, np.ndarray, Tensor)):
-            array = np.asarray(part.data if isinstance(part, Tensor) else part)
-            if array.dtype == np.bool_:
-                if array.ndim != 1:
-                    raise ExportError(f"getitem: a {array.ndim}-D boolean mask cannot be exported "
+        if isinstance(part, np.ndarray):
+            if part.dtype == np.bool_:
+                if part.ndim != 1:
+                    raise ExportError(f"getitem: a {part.ndim}-D boolean mask cannot be exported "
                                       "(only 1-D masks, which pick along one axis)")
-                array = np.flatnonzero(array)
-            elif array.dtype.kind not in "iu":
-                raise ExportError(f"getitem: index arrays must hold integers, got {array.dtype}")
-            parts[i] = array
+                parts[i] = np.flatnonzero(part)
+            elif part.dtype.kind not in "iu":
+                raise ExportError(f"getitem: index arrays must hold integers, got {part.dtype}")
         elif not (part is None or part is Ellipsis or isinstance(part, (slice, int, np.integer))):
             raise ExportError(f"getitem: cannot export the index {part!r} ({node.op.name})")
     ellipses = [i for i, p in enumerate(parts) if p is Ellipsis]
