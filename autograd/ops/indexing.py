@@ -100,19 +100,22 @@ def take(x, indices, axis=0):
     return getitem(x, (slice(None),) * axis + (indices,))
 
 
-def _token_ids(ids, rows):
-    """``ids`` as int64, checked: whole numbers (floats too, as a traced model's input holds
-    them) in [0, rows)."""
-    ids = np.asarray(ids)
-    if ids.dtype.kind == "f" and not np.all(ids == np.round(ids)):
-        raise TypeError(f"embedding_lookup: ids must be whole numbers, got non-integral "
-                        f"{ids.dtype} values (shape {ids.shape})")
-    if ids.dtype.kind not in "fiu":
-        raise TypeError(f"embedding_lookup: ids must be integers, got dtype {ids.dtype}")
+def checked_token_ids(ids, rows, where):
+    """The numpy array ``ids`` as int64, checked: whole numbers (floats holding them too, as a
+    model's float input does) in [0, rows). Errors begin with ``where`` (the op or layer)."""
+    if ids.dtype.kind == "f":
+        if not np.all(np.isfinite(ids)) or np.any(ids != np.round(ids)):
+            raise TypeError(f"{where}: token ids must be whole numbers, got non-integral "
+                            f"{ids.dtype} values (input shape {ids.shape})")
+    elif ids.dtype.kind not in "iu":
+        raise TypeError(f"{where}: token ids must be integers, got dtype {ids.dtype} "
+                        f"(input shape {ids.shape})")
     ids = ids.astype(np.int64, copy=False)
-    if ids.size and (ids.min() < 0 or ids.max() >= rows):
-        raise IndexError(f"embedding_lookup: ids must lie in [0, {rows}), got values from "
-                         f"{ids.min()} to {ids.max()} (shape {ids.shape})")
+    if ids.size:
+        low, high = int(ids.min()), int(ids.max())
+        if low < 0 or high >= rows:
+            raise IndexError(f"{where}: token ids must lie in [0, {rows}), got values from {low} "
+                             f"to {high} (input shape {ids.shape})")
     return ids
 
 
@@ -123,12 +126,13 @@ def embedding_lookup(table, ids, padding_idx=None):
     a recorded graph (an ONNX export) reads them from the model's input. The table's gradient is
     the scatter-add of ``g`` over the ids (repeated ids accumulate), except at the row
     ``padding_idx``, which gets none (PyTorch's padding row); the ids get a zero gradient."""
-    return table[_token_ids(ids, np.shape(table)[0])]
+    return table[checked_token_ids(np.asarray(ids), np.shape(table)[0], "embedding_lookup")]
 
 
 def _embedding_lookup_vjp(g, ans, table, ids, padding_idx=None):
     rows = np.shape(table)[0]
-    grad = scatter_add(g, _token_ids(raw(ids), rows), np.shape(table))
+    # the forward pass checked the ids already
+    grad = scatter_add(g, np.asarray(raw(ids)).astype(np.int64, copy=False), np.shape(table))
     if padding_idx is None:
         return grad
     trained = np.arange(rows)[:, None] != padding_idx % rows

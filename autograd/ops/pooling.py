@@ -182,17 +182,6 @@ def _float_type(dtype):
     return dtype if np.issubdtype(dtype, np.inexact) else np.dtype(np.float64)
 
 
-def _real_counts(windows, dtype):
-    """Number of non-padding elements in each window, shape ``windows.out``."""
-    counts = np.ones((), dtype=dtype)
-    for size, k, s, (lo, _), out in zip(windows.spatial, windows.kernel, windows.stride,
-                                         windows.padding, windows.out):
-        starts = np.arange(out) * s - lo
-        per_axis = np.minimum(starts + k, size) - np.maximum(starts, 0)
-        counts = np.multiply.outer(counts, per_axis.astype(dtype))
-    return counts
-
-
 def avg_pool(x, kernel_size, stride=None, padding=0, count_include_pad=True):
     """Mean of each window over the spatial axes of ``x`` ``(N, C, *spatial)``.
 
@@ -205,7 +194,7 @@ def avg_pool(x, kernel_size, stride=None, padding=0, count_include_pad=True):
     if count_include_pad or not windows.padded:
         divisor = np.asarray(windows.taps, dtype=dtype)
     else:
-        divisor = _real_counts(windows, dtype)
+        divisor = windows.real_counts(dtype)
     return _avg_pool(x, windows=windows, divisor=divisor)
 
 

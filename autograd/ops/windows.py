@@ -156,6 +156,17 @@ class Windows:
                    for n, k, s, d, (lo, hi), o in zip(self.spatial, self.kernel, self.stride,
                                                     self.dilation, self.padding, self.out))
 
+    def real_counts(self, dtype=np.float64):
+        """How many non-padding elements each window covers (undilated windows), shape ``out``:
+        the divisor of an average pool that leaves the padding out."""
+        counts = np.ones((), dtype=dtype)
+        for size, k, s, (lo, _), out in zip(self.spatial, self.kernel, self.stride, self.padding,
+                                            self.out):
+            starts = np.arange(out) * s - lo
+            per_axis = np.minimum(starts + k, size) - np.maximum(starts, 0)
+            counts = np.multiply.outer(counts, per_axis.astype(dtype))
+        return counts
+
     def tap_slices(self, trailing=0):
         """For each kernel tap in row-major order, the basic index that picks that tap out of
         every window of a padded array whose spatial axes are followed by ``trailing`` other

@@ -8,7 +8,7 @@ nodes of a drawing, which keeps the DOT text identical from run to run.
 """
 from ..node import Node
 
-__all__ = ["GraphIndex"]
+__all__ = ["GraphIndex", "data_flow_order"]
 
 
 class GraphIndex:
@@ -21,7 +21,7 @@ class GraphIndex:
     """
 
     def __init__(self, outputs):
-        self.nodes = _data_flow_order(outputs)
+        self.nodes = data_flow_order(outputs)
         position = self._position = {id(node): i for i, node in enumerate(self.nodes)}
         self.links = [tuple(position[id(x)] for x in node.inputs if isinstance(x, Node))
                       for node in self.nodes]
@@ -46,8 +46,9 @@ class GraphIndex:
                 for x in self.nodes[i].inputs if x is not None]
 
 
-def _data_flow_order(outputs):
-    """Depth-first post-order from the outputs: operands before the values that use them."""
+def data_flow_order(outputs):
+    """Every graph object reachable from ``outputs`` (leaves too), in depth-first post-order:
+    operands, in the order they were written, before the values that use them."""
     order = []
     finished = set()
     for root in outputs:

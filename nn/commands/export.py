@@ -19,7 +19,7 @@ from .graph import _UsageError, _load, _shape
 
 __all__ = ["add_arguments", "run"]
 
-FORMATS = {".onnx": "ONNX", ".safetensors": "PyTorch weights (safetensors)"}
+FORMATS = (".onnx", ".safetensors")
 
 
 def _batch_sizes(text: str) -> tuple:

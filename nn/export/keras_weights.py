@@ -29,7 +29,6 @@ into ``Dense`` or ``Linear`` (transposed), convolutions into ``ConvND`` / ``Conv
 import io
 import json
 import os
-import re
 import zipfile
 
 import numpy as np
@@ -49,13 +48,6 @@ _TORCH_BATCH_NORM = (BatchNorm1d, BatchNorm2d, BatchNorm3d)
 
 class KerasWeightsError(ModelFileError):
     """A file that is not a Keras 3 weights file, or weights that do not fit the model."""
-
-
-def _snake_case(name):
-    """Keras's ``naming.to_snake_case`` of a class name (``Conv2D`` -> ``conv2d``)."""
-    name = re.sub(r"\W+", "", name)
-    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
 def read_keras_weights(path):
@@ -213,31 +205,11 @@ def _check_shape(array, expected, what):
 
 def _convert(layer, variables, reorder):
     """Our entries for one layer from its Keras variables (see the module docstring)."""
-    if isinstance(layer, (Dense, Linear)):
+    if isinstance(layer, (Dense, Linear, ConvND) + _TORCH_CONV):
         has_bias = layer.bias is not None
         _expect(variables, 1 + has_bias, "kernel and bias" if has_bias else "kernel")
-        kernel = variables[0]
-        if reorder is not None and kernel.ndim == 2 and kernel.shape[0] == int(np.prod(reorder)):
-            kernel = _channels_last_rows(kernel, reorder)
-        entries = {}
-        if isinstance(layer, Dense):
-            entries["kernel"] = _check_shape(kernel, layer.kernel.shape, "kernel (in, units)")
-        else:
-            entries["weight"] = _check_shape(kernel.T, layer.weight.shape, "kernel transposed to (out, in)")
-        if has_bias:
-            entries["bias"] = _check_shape(variables[1], layer.bias.shape, "bias")
-        return entries
-    if isinstance(layer, (ConvND,) + _TORCH_CONV):
-        weight = layer.kernel if isinstance(layer, ConvND) else layer.weight
-        has_bias = layer.bias is not None
-        _expect(variables, 1 + has_bias, "kernel and bias" if has_bias else "kernel")
-        kernel = variables[0]
-        rank = layer.rank
-        if kernel.ndim != rank + 2:
-            raise ValueError(f"kernel has shape {kernel.shape}; a {rank}-D convolution's has {rank + 2} axes")
-        kernel = np.transpose(kernel, (rank + 1, rank) + tuple(range(rank)))
-        name = "kernel" if isinstance(layer, ConvND) else "weight"
-        entries = {name: _check_shape(kernel, weight.shape, "kernel, moved to (filters, in/groups, *kernel)")}
+        name, kernel = _kernel_entry(layer, variables[0], reorder)
+        entries = {name: kernel}
         if has_bias:
             entries["bias"] = _check_shape(variables[1], layer.bias.shape, "bias")
         return entries
@@ -253,6 +225,23 @@ def _convert(layer, variables, reorder):
                      for v in variables]
     state = dict(layer.state_dict())
     return {name: _check_shape(v, state[name].shape, name) for name, v in zip(names, variables)}
+
+
+def _kernel_entry(layer, kernel, reorder):
+    """``(our name, kernel)`` for a dense or convolution layer from its Keras kernel."""
+    if isinstance(layer, (Dense, Linear)):
+        if reorder is not None and kernel.ndim == 2 and kernel.shape[0] == int(np.prod(reorder)):
+            kernel = _channels_last_rows(kernel, reorder)
+        if isinstance(layer, Dense):
+            return "kernel", _check_shape(kernel, layer.kernel.shape, "kernel (in, units)")
+        return "weight", _check_shape(kernel.T, layer.weight.shape, "kernel transposed to (out, in)")
+    rank = layer.rank
+    if kernel.ndim != rank + 2:
+        raise ValueError(f"kernel has shape {kernel.shape}; a {rank}-D convolution's has {rank + 2} axes")
+    kernel = np.transpose(kernel, (rank + 1, rank) + tuple(range(rank)))
+    name = "kernel" if isinstance(layer, ConvND) else "weight"
+    return name, _check_shape(kernel, getattr(layer, name).shape,
+                              "kernel, moved to (filters, in/groups, *kernel)")
 
 
 def _data_format_of(config):

@@ -100,7 +100,7 @@ class GraphBuilder:
 
     def ints(self, values, hint):
         """Add a 1-D int64 constant (shapes, axes, pads, indices); returns its name."""
-        return self._add_initializer(np.asarray(values, dtype=np.int64).reshape(-1), hint)
+        return self.int_array(np.reshape(values, -1), hint)
 
     def int_array(self, values, hint):
         """Add an int64 constant of any shape (gather indices); returns its name."""

@@ -27,7 +27,7 @@ import math
 
 import numpy as np
 
-from autograd import Tensor
+from autograd.ops.indexing import normalize_index
 
 from .onnx_graph import arg
 from .trace import ExportError
@@ -88,16 +88,15 @@ def _axes(axis, ndim):
 
 # ---------------------------------------------------------------------------- activations
 
-@onnx_op("leaky_relu")
-def _leaky_relu(graph, node):
-    alpha = float(arg(node, 1, "negative_slope", 0.01))
-    return graph.emit("LeakyRelu", [graph.value(node.inputs[0])], node, alpha=alpha)
+# The activations with one ONNX ``alpha``: op name -> (ONNX operator, our parameter, default).
+_WITH_ALPHA = {"leaky_relu": ("LeakyRelu", "negative_slope", 0.01), "elu": ("Elu", "alpha", 1.0)}
 
 
-@onnx_op("elu")
-def _elu(graph, node):
-    alpha = float(arg(node, 1, "alpha", 1.0))
-    return graph.emit("Elu", [graph.value(node.inputs[0])], node, alpha=alpha)
+@onnx_op(*_WITH_ALPHA)
+def _with_alpha(graph, node):
+    op_type, parameter, default = _WITH_ALPHA[node.op.name]
+    alpha = float(arg(node, 1, parameter, default))
+    return graph.emit(op_type, [graph.value(node.inputs[0])], node, alpha=alpha)
 
 
 @onnx_op("gelu")
@@ -136,16 +135,13 @@ def _where(graph, node):
                                 graph.value(y)], node)
 
 
-@onnx_op("softmax")
+_SOFTMAX = {"softmax": "Softmax", "log_softmax": "LogSoftmax"}
+
+
+@onnx_op(*_SOFTMAX)
 def _softmax(graph, node):
     axis = int(arg(node, 1, "axis", -1)) % len(node.shape)
-    return graph.emit("Softmax", [graph.value(node.inputs[0])], node, axis=axis)
-
-
-@onnx_op("log_softmax")
-def _log_softmax(graph, node):
-    axis = int(arg(node, 1, "axis", -1)) % len(node.shape)
-    return graph.emit("LogSoftmax", [graph.value(node.inputs[0])], node, axis=axis)
+    return graph.emit(_SOFTMAX[node.op.name], [graph.value(node.inputs[0])], node, axis=axis)
 
 
 @onnx_op("layer_norm")
@@ -255,28 +251,19 @@ def _max_pool(graph, node):
                       strides=w.stride, dilations=w.dilation, pads=_pads(w.padding))
 
 
-def _real_counts(w):
-    """How many non-padding elements each window covers, shape ``w.out``."""
-    counts = np.ones(())
-    for size, k, s, (lo, _), out in zip(w.spatial, w.kernel, w.stride, w.padding, w.out):
-        starts = np.arange(out) * s - lo
-        counts = np.multiply.outer(counts, np.minimum(starts + k, size) - np.maximum(starts, 0))
-    return counts
-
-
 @onnx_op("avg_pool")
 def _avg_pool(graph, node):
     """Window sums over the divisor the op recorded: the kernel size (count_include_pad) or
     the real elements of each window; any other divisor is a constant rescaling."""
     w = _windows(node, 1)
-    divisor = np.asarray(arg(node, 2, "divisor", math.prod(w.kernel)), dtype=np.float64)
-    taps = math.prod(w.kernel)
+    taps = w.taps
+    divisor = np.asarray(arg(node, 2, "divisor", taps), dtype=np.float64)
     include_pad = 1 if np.all(divisor == taps) else 0
     if any(d != 1 for d in w.dilation):
         raise ExportError("avg_pool: dilated average pooling has no opset-17 ONNX operator")
     pooled = graph.emit("AveragePool", [graph.value(node.inputs[0])], node, kernel_shape=w.kernel,
                         strides=w.stride, pads=_pads(w.padding), count_include_pad=include_pad)
-    if include_pad or np.array_equal(np.broadcast_to(divisor, w.out), _real_counts(w)):
+    if include_pad or np.array_equal(np.broadcast_to(divisor, w.out), w.real_counts()):
         return pooled
     return graph.emit("Mul", [pooled, graph.constant(taps / divisor)], node)
 
@@ -306,6 +293,7 @@ for _name, _op_type in {"sum": "ReduceSum", "mean": "ReduceMean", "max": "Reduce
     onnx_op(_name)(_reduction(_op_type))
 
 
+@onnx_op("var")
 def _variance(graph, node):
     """The mean squared deviation over the axes, times n / (n - ddof); returns (name, batch axis)."""
     x = node.inputs[0]
@@ -322,11 +310,6 @@ def _variance(graph, node):
         count = math.prod(x.shape[a] for a in axes)
         out = graph.emit("Mul", [out, graph.constant(count / (count - ddof))], node)
     return out, _reduced_batch_axis(batch_axis, axes, keepdims)
-
-
-@onnx_op("var")
-def _var(graph, node):
-    return _variance(graph, node)
 
 
 @onnx_op("std")
@@ -426,7 +409,7 @@ def _broadcast_to(graph, node):
 
 
 def _first_batch_axis(graph, tensors):
-    return next((graph.batch_axis(t) for t in tensors if graph.batch_axis(t) is not None), None)
+    return next((axis for axis in map(graph.batch_axis, tensors) if axis is not None), None)
 
 
 @onnx_op("concatenate")
@@ -544,18 +527,17 @@ def _embedding_lookup(graph, node):
 def _expanded_index(index, ndim, node):
     """``index`` as a tuple with one entry per input axis (plus ``None`` entries): lists become
     arrays, 1-D boolean masks integer arrays, ``...`` and missing trailing axes full slices."""
+    index = normalize_index(index)  # Tensors and lists in it become arrays
     parts = list(index) if isinstance(index, tuple) else [index]
     for i, part in enumerate(parts):
-        if isinstance(part, (list, np.ndarray, Tensor)):
-            array = np.asarray(part.data if isinstance(part, Tensor) else part)
-            if array.dtype == np.bool_:
-                if array.ndim != 1:
-                    raise ExportError(f"getitem: a {array.ndim}-D boolean mask cannot be exported "
+        if isinstance(part, np.ndarray):
+            if part.dtype == np.bool_:
+                if part.ndim != 1:
+                    raise ExportError(f"getitem: a {part.ndim}-D boolean mask cannot be exported "
                                       "(only 1-D masks, which pick along one axis)")
-                array = np.flatnonzero(array)
-            elif array.dtype.kind not in "iu":
-                raise ExportError(f"getitem: index arrays must hold integers, got {array.dtype}")
-            parts[i] = array
+                parts[i] = np.flatnonzero(part)
+            elif part.dtype.kind not in "iu":
+                raise ExportError(f"getitem: index arrays must hold integers, got {part.dtype}")
         elif not (part is None or part is Ellipsis or isinstance(part, (slice, int, np.integer))):
             raise ExportError(f"getitem: cannot export the index {part!r} ({node.op.name})")
     ellipses = [i for i, p in enumerate(parts) if p is Ellipsis]

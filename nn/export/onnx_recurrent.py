@@ -197,31 +197,31 @@ class _Scan:
         return names
 
 
+def _per_direction(graph, node, op_type, operands, roles, **extra):
+    """One ONNX ``op_type`` (RNN or GRU) per direction, fed X, W, R, B (or '') and initial_h;
+    ``roles`` name the activations in ONNX's order, ``extra`` adds attributes."""
+    scan = _Scan(graph, node, operands)
+    attributes = scan.attributes(roles)
+    ys = []
+    for d in range(scan.count):
+        x, w, r, b = scan.inputs(d)
+        y, = scan.emit(op_type, [x, w, r, b, "", scan.state("h0", d)], ["Y"], d, **attributes,
+                       **extra)
+        ys.append(y)
+    return scan.stacked(ys), scan.batch_axis
+
+
 @onnx_op("rnn_scan")
 def _rnn_scan(graph, node):
     """ONNX RNN per direction: h_t = act(X W^T + h_{t-1} R^T)."""
-    scan = _Scan(graph, node, ("xp", "h0", "kernel"))
-    attributes = scan.attributes(["activation"])
-    ys = []
-    for d in range(scan.count):
-        x, w, r, _ = scan.inputs(d)
-        y, = scan.emit("RNN", [x, w, r, "", "", scan.state("h0", d)], ["Y"], d, **attributes)
-        ys.append(y)
-    return scan.stacked(ys), scan.batch_axis
+    return _per_direction(graph, node, "RNN", ("xp", "h0", "kernel"), ["activation"])
 
 
 @onnx_op("gru_scan")
 def _gru_scan(graph, node):
     """ONNX GRU per direction, with linear_before_reset=1 (the reset gate scales h K_n + b_n)."""
-    scan = _Scan(graph, node, ("xp", "h0", "kernel", "bias"))
-    attributes = scan.attributes(["recurrent_activation", "activation"])
-    ys = []
-    for d in range(scan.count):
-        x, w, r, b = scan.inputs(d)
-        y, = scan.emit("GRU", [x, w, r, b, "", scan.state("h0", d)], ["Y"], d,
-                       linear_before_reset=1, **attributes)
-        ys.append(y)
-    return scan.stacked(ys), scan.batch_axis
+    return _per_direction(graph, node, "GRU", ("xp", "h0", "kernel", "bias"),
+                          ["recurrent_activation", "activation"], linear_before_reset=1)
 
 
 @onnx_op("lstm_scan")

@@ -74,11 +74,12 @@ def _layout(module):
     return next((layout for classes, layout in TORCH_LAYOUTS if isinstance(module, classes)), None)
 
 
-def _entries_by_module(model):
-    """``[(module path, module, {local name: full name})]`` for every module owning entries."""
+def _entries_by_module(model, state):
+    """``[(module path, module, {local name: full name})]`` for every module owning entries of
+    ``state`` (the model's ``state_dict()``)."""
     owners = {path: module for path, module in model.named_modules()}
     grouped = {}
-    for name in model.state_dict():
+    for name in state:
         path, _, local = name.rpartition(".")
         grouped.setdefault(path, {})[local] = name
     return [(path, owners[path], entries) for path, entries in grouped.items()]
@@ -94,7 +95,7 @@ def to_torch_state_dict(model):
     Keras-style layers converted (see the table in this module's docstring)."""
     state = model.state_dict()
     torch_state = {}
-    for path, module, entries in _entries_by_module(model):
+    for path, module, entries in _entries_by_module(model, state):
         layout = _layout(module)
         for local, name in entries.items():
             array = state[name]
@@ -123,7 +124,7 @@ def from_torch_state_dict(model, state, strict=True):
     """
     ours = model.state_dict()
     converted, consumed, problems = {}, set(), []
-    for path, module, entries in _entries_by_module(model):
+    for path, module, entries in _entries_by_module(model, ours):
         layout = _layout(module)
         if layout and layout.counts_batches:
             consumed.add(_torch_name(path, BATCHES_TRACKED, None))

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from autograd import Tensor, enable_grad, no_grad
+from autograd.viz.traversal import data_flow_order
 
 from ..training.summary import find_input_shape
 
@@ -91,7 +92,7 @@ def trace_model(model, inputs):
         if not isinstance(out, Tensor):
             raise ExportError(f"{type(model).__name__} returned {type(out).__name__} as output "
                               f"{i}; only Tensors computed by lucidgrad ops can be exported")
-    nodes = _topological_order(outputs)
+    nodes = [node for node in data_flow_order(outputs) if not node.is_leaf]
     input_ids = {id(t) for t in tensors}
     dependent = set(input_ids)
     for node in nodes:
@@ -115,26 +116,3 @@ def run_eval(model, inputs):
     outputs = result if isinstance(result, (tuple, list)) else [result]
     return [np.asarray(out.data if isinstance(out, Tensor) else out) for out in outputs]
 
-
-def _topological_order(outputs):
-    """The recorded (non-leaf) values reachable from ``outputs``, every operand before the
-    values computed from it. Iterative, so deep graphs are fine."""
-    order, done, on_stack = [], set(), set()
-    for root in outputs:
-        stack = [(root, False)]
-        while stack:
-            node, expanded = stack.pop()
-            if id(node) in done or node.is_leaf:
-                continue
-            if expanded:
-                done.add(id(node))
-                order.append(node)
-                continue
-            if id(node) in on_stack:
-                continue
-            on_stack.add(id(node))
-            stack.append((node, True))
-            for operand in reversed(node.inputs):
-                if isinstance(operand, Tensor) and not operand.is_leaf and id(operand) not in done:
-                    stack.append((operand, False))
-    return order

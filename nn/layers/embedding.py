@@ -18,6 +18,7 @@ The weights start as PyTorch's, from N(0, 1); Keras starts them from U(-0.05, 0.
 import numpy as np
 
 from autograd import Tensor, embedding_lookup
+from autograd.ops.indexing import checked_token_ids
 
 from .. import init, initializers, regularizers
 from ..module import Module, Parameter, register_layer
@@ -98,21 +99,7 @@ class Embedding(Module):
     def token_ids(self, ids):
         """``ids`` as an int64 numpy array, checked: whole numbers in [0, num_embeddings)."""
         data = ids.data if isinstance(ids, Tensor) else np.asanyarray(ids)
-        if data.dtype.kind == "f":
-            if not np.all(np.isfinite(data)) or np.any(data != np.round(data)):
-                raise TypeError(f"{self._title()}: token ids must be whole numbers, got "
-                                f"non-integral {data.dtype} values (input shape {data.shape})")
-        elif data.dtype.kind not in "iu":
-            raise TypeError(f"{self._title()}: token ids must be integers, got dtype "
-                            f"{data.dtype} (input shape {data.shape})")
-        data = data.astype(np.int64, copy=False)
-        if data.size:
-            low, high = int(data.min()), int(data.max())
-            if low < 0 or high >= self.num_embeddings:
-                raise IndexError(f"{self._title()}: token ids must lie in [0, "
-                                 f"{self.num_embeddings}), got values from {low} to {high} "
-                                 f"(input shape {data.shape})")
-        return data
+        return checked_token_ids(data, self.num_embeddings, self._title())
 
     def forward(self, ids):
         checked = self.token_ids(ids)
