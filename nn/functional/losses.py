@@ -206,12 +206,13 @@ def _one_hot(op, labels, x, ignore_index, unbatched):
     counted = labels != ignore_index
     classes = x.shape[1]
     safe = np.where(counted, labels, 0)  # no boolean indexing: a captured step replays this
-    if safe.size and (safe.min() < 0 or safe.max() >= classes):
+    try:  # one_hot checks the range; the message is said again in this loss's terms
+        one_hot = np.moveaxis(autograd.one_hot(safe, classes, dtype=x.data.dtype), -1, 1)
+    except ValueError:
         valid = labels[counted]
         raise ValueError(f"{op}: class indices must lie in [0, {classes}) (or equal "
                          f"ignore_index={ignore_index}), got values from {valid.min()} to "
-                         f"{valid.max()}")
-    one_hot = np.moveaxis(autograd.one_hot(safe, classes, dtype=x.data.dtype), -1, 1)
+                         f"{valid.max()}") from None
     mask = np.expand_dims(counted, 1).astype(x.data.dtype)
     return one_hot * mask, mask
 
