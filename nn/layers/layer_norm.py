@@ -22,6 +22,7 @@ from .. import initializers
 from ..functional import cast_input
 from ..module import Module, Parameter, register_layer
 from ..validation import flag, float_dtype, real_number, sample_shape
+from .normalization import create_affine, keras_affine_options
 
 __all__ = ["LayerNorm", "LayerNormalization"]
 
@@ -105,13 +106,8 @@ class LayerNormalization(Module):
         if not axis or not all(isinstance(a, (int, np.integer)) for a in axis):
             raise ValueError(f"{where}: axis must be an int or a list of ints, got {axis!r}")
         self.axis = [int(a) for a in axis]
-        self.epsilon = real_number(epsilon, "epsilon", where, 0.0, low_open=True)
-        self.center = flag(center, "center", where)
-        self.scale = flag(scale, "scale", where)
-        self.beta_initializer = initializers.get(beta_initializer)
-        self.gamma_initializer = initializers.get(gamma_initializer)
-        self.dtype = float_dtype(dtype, where)
-        self.gamma = self.beta = None
+        keras_affine_options(self, where, epsilon, center, scale, beta_initializer,
+                             gamma_initializer, dtype)
         self.param_shape = None
         self.built = False
         self.declared_input_shape = (None if input_shape is None else  # for Sequential
@@ -135,10 +131,7 @@ class LayerNormalization(Module):
             raise ValueError(f"LayerNormalization: cannot build from input shape {input_shape} "
                              f"(the normalized axes {axes} must be known)")
         self.param_shape = tuple(int(n) for n in shape)
-        if self.scale:
-            self.gamma = Parameter(self.gamma_initializer(self.param_shape, dtype=self.dtype))
-        if self.center:
-            self.beta = Parameter(self.beta_initializer(self.param_shape, dtype=self.dtype))
+        create_affine(self, self.param_shape)
         self.built = True
         return input_shape
 

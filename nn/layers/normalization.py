@@ -28,6 +28,29 @@ from ..validation import (axis_index, constructor_arguments, flag, float_dtype, 
 __all__ = ["BatchNormalization", "BatchNorm", "BatchNorm1d", "BatchNorm2d", "BatchNorm3d"]
 
 
+def keras_affine_options(layer, where, epsilon, center, scale, beta_initializer,
+                         gamma_initializer, dtype):
+    """Check and set the options Keras's normalization layers share: ``epsilon``, whether to
+    learn a shift ``beta`` (``center``) and a scale ``gamma`` (``scale``), their initializers
+    and the ``dtype``; ``gamma`` and ``beta`` stay None until ``create_affine``."""
+    layer.epsilon = real_number(epsilon, "epsilon", where, 0.0, low_open=True)
+    layer.center = flag(center, "center", where)
+    layer.scale = flag(scale, "scale", where)
+    layer.beta_initializer = initializers.get(beta_initializer)
+    layer.gamma_initializer = initializers.get(gamma_initializer)
+    layer.dtype = float_dtype(dtype, where)
+    layer.gamma = layer.beta = None
+
+
+def create_affine(layer, shape):
+    """Create the ``gamma`` and ``beta`` parameters ``keras_affine_options`` asked for, of
+    ``shape``."""
+    if layer.scale:
+        layer.gamma = Parameter(layer.gamma_initializer(shape, dtype=layer.dtype))
+    if layer.center:
+        layer.beta = Parameter(layer.beta_initializer(shape, dtype=layer.dtype))
+
+
 def _check_channels(layer, x, axis, channels):
     if x.ndim < 2 or not -x.ndim <= axis < x.ndim or x.shape[axis] != channels:
         raise ValueError(f"{type(layer).__name__}: expected {channels} features/channels on axis "
@@ -50,13 +73,8 @@ class BatchNormalization(Module):
         where = "BatchNormalization"
         self.axis = axis_index(axis, where)
         self.momentum = real_number(momentum, "momentum", where, 0.0, 1.0)
-        self.epsilon = real_number(epsilon, "epsilon", where, 0.0, low_open=True)
-        self.center = flag(center, "center", where)
-        self.scale = flag(scale, "scale", where)
-        self.beta_initializer = initializers.get(beta_initializer)
-        self.gamma_initializer = initializers.get(gamma_initializer)
-        self.dtype = float_dtype(dtype, where)
-        self.gamma = self.beta = None
+        keras_affine_options(self, where, epsilon, center, scale, beta_initializer,
+                             gamma_initializer, dtype)
         self.num_features = None
         self.built = False
         if num_features is not None:
@@ -64,10 +82,7 @@ class BatchNormalization(Module):
 
     def _create(self, channels):
         self.num_features = channels
-        if self.scale:
-            self.gamma = Parameter(self.gamma_initializer((channels,), dtype=self.dtype))
-        if self.center:
-            self.beta = Parameter(self.beta_initializer((channels,), dtype=self.dtype))
+        create_affine(self, (channels,))
         self.register_buffer("moving_mean", np.zeros(channels, dtype=self.dtype))
         self.register_buffer("moving_variance", np.ones(channels, dtype=self.dtype))
         self.built = True
